@@ -1,0 +1,20 @@
+"""dreamlib: small, tested helpers for the DeepDream course.
+
+Importing the package does no work: TensorFlow is imported only by the modules that need it.
+One module per course idea:
+
+- ``settings``   the quick/full switch and the random-weights permission
+- ``images``     load, resize, save, show, bundled samples
+- ``models``     backbones, their preprocessing, dreamable layers, weights
+- ``objectives`` what to maximise
+- ``ascent``     gradient ascent on the input image
+- ``octaves``    octave shapes and lost-detail reinjection
+- ``tiles``      random roll and tiled gradients for big images
+- ``dream``      the whole DeepDream, composed from the above
+- ``cli``        the ``dreamlib`` command line
+"""
+
+from dreamlib.errors import DreamlibError
+
+__version__ = "0.1.0"
+__all__ = ["DreamlibError", "__version__"]

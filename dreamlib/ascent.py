@@ -1,0 +1,113 @@
+"""Gradient ascent on the input image: the heart of every dream.
+
+Training changes weights to lower a loss; here the weights stay fixed and the *pixels* change
+to raise an objective. One step:  x <- clip(x + step_size * g / norm(g)).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from dreamlib.errors import DreamlibError
+from dreamlib.models import feature_extractor, input_range
+
+NORMALIZATIONS = ("mean_abs", "std", "l2")
+_IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
+_SCALAR = tf.TensorSpec(shape=[], dtype=tf.float32)
+
+
+def normalize_gradient(gradient, method="mean_abs"):
+    """Scale a gradient so the step size means the same at every layer and image size.
+
+    ``mean_abs``: g / max(mean|g|, 1e-7) (articles A, C, D); ``std``: g / (std(g) + 1e-8)
+    (article B); ``l2``: g / max(||g||₂ / √n, 1e-7), the L2 norm scaled by the pixel count.
+    """
+    if method == "mean_abs":
+        return gradient / tf.maximum(tf.reduce_mean(tf.abs(gradient)), 1e-7)
+    if method == "std":
+        return gradient / (tf.math.reduce_std(gradient) + 1e-8)
+    if method == "l2":
+        rms = tf.norm(tf.reshape(gradient, [-1])) / tf.sqrt(tf.cast(tf.size(gradient), gradient.dtype))
+        return gradient / tf.maximum(rms, 1e-7)
+    raise DreamlibError(f"unknown gradient normalisation {method!r}: choose one of {', '.join(NORMALIZATIONS)}")
+
+
+def check_step_settings(steps, step_size, normalize, max_loss):
+    """One clear error for each nonsense ascent parameter."""
+    if not isinstance(steps, (int, np.integer)) or not 0 <= steps <= 100_000:
+        raise DreamlibError(f"steps must be a whole number from 0 to 100000; got {steps!r}")
+    if not isinstance(step_size, (int, float)) or not 0 < step_size <= 100 or step_size != step_size:
+        raise DreamlibError(f"step_size must be a positive number (0.01 is typical); got {step_size!r}")
+    if normalize not in NORMALIZATIONS:
+        raise DreamlibError(f"unknown gradient normalisation {normalize!r}: choose one of {', '.join(NORMALIZATIONS)}")
+    if max_loss is not None and (not isinstance(max_loss, (int, float)) or max_loss != max_loss):
+        raise DreamlibError(f"max_loss must be a number or None; got {max_loss!r}")
+
+
+class LossGradient:
+    """The objective's value and its gradient with respect to the (preprocessed) input image.
+
+    Both compiled functions take an image of any height and width: the input signature is
+    shape-agnostic, so TensorFlow traces them once and new image sizes do not retrace.
+    """
+
+    def __init__(self, backbone, objective):
+        self.backbone = backbone
+        self.objective = objective
+        self.extractor = feature_extractor(backbone, objective.layers)
+        low, high = input_range(backbone.spec)
+        self.low, self.high = tf.constant(low), tf.constant(high)
+        self.loss_and_gradient = tf.function(self._loss_and_gradient, input_signature=[_IMAGE])
+        self._steps = {}  # one compiled step per normalisation method
+
+    def _loss_and_gradient(self, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = self.extractor(x[tf.newaxis], training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]
+            loss = self.objective(dict(zip(self.objective.layers, outputs)))
+        return loss, tape.gradient(loss, x)
+
+    def __call__(self, x):
+        loss, gradient = self.loss_and_gradient(tf.convert_to_tensor(x, tf.float32))
+        return float(loss), gradient
+
+    def step(self, x, gradient, step_size, normalize="mean_abs"):
+        """One ascent step: normalise the gradient, move along it, clip to valid input."""
+        if normalize not in self._steps:
+            normalize_gradient(tf.ones([1, 1, 3]), normalize)  # rejects unknown methods
+
+            def apply_step(x, gradient, step_size):
+                moved = x + step_size * normalize_gradient(gradient, normalize)
+                return tf.clip_by_value(moved, self.low, self.high)
+
+            self._steps[normalize] = tf.function(apply_step, input_signature=[_IMAGE, _IMAGE, _SCALAR])
+        return self._steps[normalize](tf.convert_to_tensor(x, tf.float32), gradient,
+                                      tf.constant(step_size, tf.float32))
+
+    def tracing_count(self):
+        """How many times the gradient function was traced (1 after any number of image sizes)."""
+        return self.loss_and_gradient.experimental_get_tracing_count()
+
+
+def gradient_ascent(x, gradient_fn, step_fn, steps, step_size, max_loss=None, progress=None):
+    """Run up to ``steps`` ascent steps on preprocessed image ``x``.
+
+    ``gradient_fn(x) -> (loss, gradient)`` (whole image or tiled), ``step_fn(x, g, step_size)``
+    applies one step. Stops early, before stepping, once the loss exceeds ``max_loss`` (articles
+    A and D) so the picture does not drift too far from the original. ``progress`` is a tqdm bar
+    to advance. Returns (x, losses, stopped_early).
+    """
+    losses = []
+    for _ in range(steps):
+        loss, gradient = gradient_fn(x)
+        if not np.isfinite(loss):
+            raise DreamlibError("the loss became infinite or NaN: lower step_size")
+        losses.append(loss)
+        if max_loss is not None and loss > max_loss:
+            return x, losses, True
+        x = step_fn(x, gradient, step_size)
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix(loss=f"{loss:.4g}")
+    return x, losses, False

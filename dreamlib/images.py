@@ -1,0 +1,218 @@
+"""Pictures in and out: load any common image as float RGB, resize, save safely, show.
+
+Inside dreamlib an image is a NumPy array of shape (height, width, 3), dtype float32, with
+values in [0, 255]. Each model's ``preprocess`` turns that into what the network expects.
+"""
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+from dreamlib.errors import DreamlibError
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+SAMPLES = ("chelsea", "coffee", "astronaut", "rocket")
+SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
+                ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+MAX_MEGAPIXELS = 80  # bigger inputs are almost always a mistake (or a decompression bomb)
+
+
+def list_samples():
+    """Names of the bundled sample images (see ``samples/CREDITS.md``)."""
+    return list(SAMPLES)
+
+
+def sample_path(name):
+    """Path of the bundled sample called ``name``."""
+    if name not in SAMPLES:
+        raise DreamlibError(f"no bundled sample called {name!r}: choose one of {', '.join(SAMPLES)}")
+    return SAMPLES_DIR / f"{name}.jpg"
+
+
+def resolve_image_source(source):
+    """Path for ``source``: an existing file, or the name of a bundled sample."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    if str(source) in SAMPLES:
+        return sample_path(str(source))
+    if path.is_dir():
+        raise DreamlibError(f"{source} is a folder, not an image file: name one picture inside it")
+    raise DreamlibError(
+        f"no image file at {source}: check the path, or use a bundled sample "
+        f"({', '.join(SAMPLES)})")
+
+
+def _to_rgb_array(pil):
+    """Float RGB array in [0, 255] from a PIL image of any mode."""
+    if pil.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16-bit and 32-bit grayscale: stretch the file's own range to 0..255
+        a = np.asarray(pil, dtype=np.float32)
+        top = 65535.0 if pil.mode.startswith("I;16") else max(float(a.max()), 1.0)
+        a = np.clip(a / top * 255.0, 0, 255)
+        return np.repeat(a[..., None], 3, axis=-1)
+    if pil.mode == "P":
+        pil = pil.convert("RGBA")
+    if pil.mode in ("RGBA", "LA", "PA") or "transparency" in pil.info:
+        pil = pil.convert("RGBA")
+        white = Image.new("RGBA", pil.size, (255, 255, 255, 255))
+        pil = Image.alpha_composite(white, pil)
+    return np.asarray(pil.convert("RGB"), dtype=np.float32)
+
+
+def load_image(source, max_size=None):
+    """Load ``source`` (a path or a sample name) as float32 RGB, shape (H, W, 3), in [0, 255].
+
+    Handles grayscale, RGBA (composited on white), palette, 16-bit and CMYK files, and turns
+    the picture upright from its EXIF orientation. ``max_size`` shrinks the longest side.
+    """
+    path = resolve_image_source(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as pil:
+                width, height = pil.size
+                if width * height > MAX_MEGAPIXELS * 1e6:
+                    raise Image.DecompressionBombError("too big")
+                pil = ImageOps.exif_transpose(pil)
+                pil.load()
+                img = _to_rgb_array(pil)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DreamlibError(
+            f"{path} is {width}x{height} pixels, more than dreamlib's limit of "
+            f"{MAX_MEGAPIXELS} megapixels: shrink it first") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise DreamlibError(
+            f"cannot read {path} as an image ({e.__class__.__name__}): is it a complete "
+            f"JPEG/PNG/WebP file? Re-export it and try again") from None
+    if max_size is not None:
+        img = fit_within(img, max_size)
+    return img
+
+
+def _check_shape(shape):
+    try:
+        height, width = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise DreamlibError(f"an image size is (height, width); got {shape!r}") from None
+    if height < 1 or width < 1 or height * width > MAX_MEGAPIXELS * 1e6:
+        raise DreamlibError(
+            f"cannot resize to {height}x{width}: sizes must be positive and at most "
+            f"{MAX_MEGAPIXELS} megapixels")
+    return height, width
+
+
+def resize_image(img, shape):
+    """Resize a float image to ``shape`` = (height, width), channel by channel (bicubic)."""
+    height, width = _check_shape(shape)
+    img = np.asarray(img, dtype=np.float32)
+    if img.shape[:2] == (height, width):
+        return img.copy()
+    channels = [np.asarray(Image.fromarray(img[..., c], mode="F").resize(
+        (width, height), Image.BICUBIC)) for c in range(img.shape[-1])]
+    return np.stack(channels, axis=-1).astype(np.float32)
+
+
+def fit_within(img, max_size):
+    """Shrink ``img`` so its longest side is at most ``max_size`` (never enlarges)."""
+    if not isinstance(max_size, (int, np.integer)) or max_size < 1:
+        raise DreamlibError(f"max_size must be a positive whole number of pixels; got {max_size!r}")
+    height, width = img.shape[:2]
+    scale = max_size / max(height, width)
+    if scale >= 1:
+        return np.asarray(img, dtype=np.float32)
+    return resize_image(img, (max(1, round(height * scale)), max(1, round(width * scale))))
+
+
+def to_uint8(img):
+    """Round and clip a float image to displayable uint8 (the bug-free version of D's cast)."""
+    return np.clip(np.rint(np.asarray(img, dtype=np.float32)), 0, 255).astype(np.uint8)
+
+
+def label_image(img, text):
+    """Return a copy of ``img`` with ``text`` written on a dark strip along its bottom edge."""
+    pil = Image.fromarray(to_uint8(img))
+    draw = ImageDraw.Draw(pil)
+    box = draw.textbbox((0, 0), text)
+    strip = box[3] - box[1] + 8
+    draw.rectangle([0, pil.height - strip, pil.width, pil.height], fill=(0, 0, 0))
+    draw.text((4, pil.height - strip + 3), text, fill=(255, 220, 0))
+    return np.asarray(pil, dtype=np.float32)
+
+
+def save_image(img, path, overwrite=False, protect=(), metadata=None):
+    """Save ``img`` to ``path`` atomically: a temp file in the same folder, then a rename.
+
+    Never leaves a half-written file, refuses to replace an existing file unless ``overwrite``,
+    and never replaces a path listed in ``protect`` (the input pictures). ``metadata`` (a dict
+    of strings) is stored as PNG text chunks. Returns the final path.
+    """
+    path = Path(path).expanduser()
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DreamlibError(
+            f"cannot save {path.name}: end the name with one of {', '.join(sorted(SAVE_FORMATS))}")
+    for kept in protect:
+        if kept is not None and Path(kept).exists() and path.resolve() == Path(kept).resolve():
+            raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
+    if path.exists() and not overwrite:
+        raise DreamlibError(f"{path} already exists: choose another name or pass overwrite=True (--overwrite)")
+    if path.is_dir():
+        raise DreamlibError(f"{path} is a folder: give a file name such as {path / 'dream.png'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DreamlibError(f"cannot create the folder {path.parent} ({e.strerror}): choose another place") from None
+    pil = Image.fromarray(to_uint8(img))
+    options = {}
+    if fmt == "PNG" and metadata:
+        from PIL.PngImagePlugin import PngInfo
+        info = PngInfo()
+        for key, value in metadata.items():
+            info.add_text(str(key), str(value))
+        options["pnginfo"] = info
+    if fmt == "JPEG":
+        options["quality"] = 92
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pil.save(f, format=fmt, **options)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise DreamlibError(f"cannot write {path} ({e.strerror or e}): check the folder and free space") from None
+        raise
+    return path
+
+
+def image_grid(images, titles=None, cols=None, size=3.0):
+    """Show several float images side by side (rows of ``cols``) and return the figure."""
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    if not images:
+        raise DreamlibError("image_grid needs at least one image")
+    cols = cols or min(len(images), 4)
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(to_uint8(images[i]))
+            if titles is not None and i < len(titles):
+                ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def show(img, title=None, size=5.0):
+    """Show one float image with an optional title and return the figure."""
+    return image_grid([img], [title] if title else None, cols=1, size=size)

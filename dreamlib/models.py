@@ -1,0 +1,405 @@
+"""Backbones: which networks dreamlib can dream with, their preprocessing, layers and weights.
+
+Each backbone is described once in ``BACKBONES``: how to build it, how pixels are turned into
+network input and back (its *preprocessing contract*), which layers are worth dreaming with,
+the smallest image it accepts, and the file Keras caches its ImageNet weights in.
+
+Weights come through Keras's own cache (``$KERAS_HOME/models``, default ``~/.keras/models``).
+When a file is missing and cannot be downloaded, ``WeightsMissingError`` names the file, the
+folder it belongs in, and the command that imports it from a folder (for an offline room).
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dreamlib import settings
+from dreamlib.errors import DreamlibError, WeightsMissingError
+
+_KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+CLASS_INDEX = ("imagenet_class_index.json",
+               "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+               "c2c37ea517e94d9795004a39431a14cb")
+UNTRAINED = "random (untrained)"
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """One file of pretrained weights, under the name Keras caches it with."""
+
+    name: str
+    origin: str
+    md5: str = None  # None: Keras publishes no hash for this file
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Everything dreamlib needs to know about one network."""
+
+    name: str
+    title: str
+    keras_name: str                 # the function in keras.applications
+    mode: str                       # preprocessing contract: "caffe" (VGG, ResNet) or "tf" ([-1, 1])
+    layer_pattern: str              # regex of the dreamable layers
+    default_layers: dict            # recommended layers and weights for a dream
+    min_size: int                   # smallest input side the network accepts
+    notop: WeightsFile
+    top: WeightsFile = None         # with classifier, for classify()
+    classifier_size: int = 224
+    kwargs: dict = field(default_factory=dict)  # extra arguments for the Keras builder
+
+
+def _w(folder, name, md5=None):
+    return WeightsFile(name, f"{_KERAS_URL}{folder}/{name}", md5)
+
+
+BACKBONES = {
+    spec.name: spec
+    for spec in [
+        BackboneSpec(
+            "inception_v3", "InceptionV3 (articles B and D)", "InceptionV3", "tf",
+            r"^mixed\d+$", {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}, 75,
+            _w("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               "bcbd6486424b2319ff4ef7d526e38f63"),
+            _w("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+               "9a0d58056eeedaa3f26cb7ebd46da564"), 299),
+        BackboneSpec(
+            "vgg19", "VGG19 (article A)", "VGG19", "caffe",
+            r"^block\d_(conv\d|pool)$", {"block2_pool": 0.5, "block5_pool": 1.2}, 32,
+            _w("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               "253f8cb515780f3b799900260a226db6"),
+            _w("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+               "cbe5617147190e668d6c5d5026f83318")),
+        BackboneSpec(
+            "resnet50", "ResNet50 (article C)", "ResNet50", "caffe",
+            r"^conv\d_block\d_out$", {"conv4_block6_out": 1.0}, 32,
+            _w("resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               "4d473c1dd8becc155b73f8504c6f6626"),
+            _w("resnet", "resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+               "2cb95161c43110f7111970584f804107")),
+        BackboneSpec(
+            "mobilenet_v2", "MobileNetV2, alpha 0.5 (small, laptop-friendly)", "MobileNetV2", "tf",
+            r"^(block_\d+_expand_relu|out_relu)$",
+            {"block_8_expand_relu": 0.5, "block_12_expand_relu": 1.0}, 32,
+            _w("mobilenet_v2", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5",
+               "d6a3df6c62e29540cab066ef669bd51f"),
+            _w("mobilenet_v2", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5"),
+            kwargs={"alpha": 0.5}),
+        BackboneSpec(
+            "mobilenet", "MobileNet v1, alpha 0.25 (tiny)", "MobileNet", "tf",
+            r"^conv_pw_\d+_relu$", {"conv_pw_5_relu": 1.0, "conv_pw_8_relu": 1.0}, 32,
+            _w("mobilenet", "mobilenet_2_5_224_tf_no_top.h5", "f313cee49f5d33dfb06f2b255c4adb64"),
+            _w("mobilenet", "mobilenet_2_5_128_tf.h5", "8ef07e656c29ed236576fed9fdd37ce8"), 128,
+            kwargs={"alpha": 0.25}),
+    ]
+}
+DEFAULT_MODEL = "inception_v3"
+# Order in which a default run falls back to another model whose weights are cached.
+FALLBACK_ORDER = ("inception_v3", "vgg19", "resnet50", "mobilenet_v2", "mobilenet")
+_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+
+def available_models():
+    """Names of the backbones dreamlib knows."""
+    return list(BACKBONES)
+
+
+def get_spec(name):
+    """The ``BackboneSpec`` called ``name``, or one clear error listing the choices."""
+    if name not in BACKBONES:
+        raise DreamlibError(f"unknown model {name!r}: choose one of {', '.join(BACKBONES)}")
+    return BACKBONES[name]
+
+
+# ----------------------------------------------------------------------------- preprocessing
+
+def preprocess(spec, img):
+    """Pixels in [0, 255] RGB -> network input, following ``spec``'s contract (works on tensors).
+
+    "tf" mode scales to [-1, 1] (Inception, MobileNet). "caffe" mode flips RGB to BGR and
+    subtracts the ImageNet channel means, without scaling (VGG, ResNet): the same as
+    ``keras.applications.vgg19.preprocess_input``.
+    """
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    if spec.mode == "tf":
+        return img / 127.5 - 1.0
+    return img[..., ::-1] - _CAFFE_MEAN_BGR
+
+
+def deprocess(spec, x):
+    """Network input -> pixels in [0, 255] RGB: the exact inverse of ``preprocess`` (unclipped)."""
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    if spec.mode == "tf":
+        return (x + 1.0) * 127.5
+    return (x + _CAFFE_MEAN_BGR)[..., ::-1]
+
+
+def input_range(spec):
+    """(low, high) per channel of valid network input: where pixels 0 and 255 land."""
+    low = preprocess(spec, np.zeros(3, np.float32))
+    high = preprocess(spec, np.full(3, 255.0, np.float32))
+    return np.asarray(low, np.float32), np.asarray(high, np.float32)
+
+
+# ----------------------------------------------------------------------------- weights
+
+def cache_dir():
+    """Folder where Keras caches model weights: ``$KERAS_HOME/models`` (default ``~/.keras``)."""
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    return Path(home) / "models"
+
+
+def known_weight_files():
+    """Every weights file dreamlib can use, by file name (plus the ImageNet class index)."""
+    files = {CLASS_INDEX[0]: WeightsFile(*CLASS_INDEX)}
+    for spec in BACKBONES.values():
+        for wf in (spec.notop, spec.top):
+            if wf is not None:
+                files[wf.name] = wf
+    return files
+
+
+def _md5(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_weights_file(path, wf):
+    """Raise ``DreamlibError`` unless ``path`` is a sound copy of ``wf`` (hash, or readable HDF5)."""
+    path = Path(path)
+    if wf.md5 is not None:
+        if _md5(path) != wf.md5:
+            raise DreamlibError(f"{path} is damaged or not Keras's file (checksum differs): download it again")
+        return
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            if not len(h5.keys()):
+                raise OSError("empty")
+    except OSError:
+        raise DreamlibError(f"{path} is not a readable Keras weights file: download it again") from None
+
+
+def _missing_message(wf, what):
+    return (f"{what} needs the pretrained weights file {wf.name}, which is not in {cache_dir()} "
+            f"and could not be downloaded (offline?): copy it there, or run "
+            f"`dreamlib weights import FOLDER` on a folder that holds it")
+
+
+def fetch_weights_file(wf, what="this model", download=True):
+    """Path of ``wf`` in the Keras cache, downloading it once if needed (Keras's ``get_file``)."""
+    path = cache_dir() / wf.name
+    if path.is_file():
+        return path
+    if download:
+        import keras
+
+        try:
+            return Path(keras.utils.get_file(wf.name, wf.origin, cache_subdir="models",
+                                             cache_dir=str(cache_dir().parent), file_hash=wf.md5))
+        except Exception:  # Keras raises a bare Exception for every network failure
+            pass
+    raise WeightsMissingError(_missing_message(wf, what))
+
+
+def weights_cached(name, include_top=False):
+    """True when ``name``'s ImageNet weights are already in the Keras cache."""
+    spec = get_spec(name)
+    wf = spec.top if include_top else spec.notop
+    return wf is not None and (cache_dir() / wf.name).is_file()
+
+
+def weights_status():
+    """One row per weights file: (model, with_top, file name, cached path or None)."""
+    rows = []
+    for spec in BACKBONES.values():
+        for top, wf in ((False, spec.notop), (True, spec.top)):
+            if wf is not None:
+                path = cache_dir() / wf.name
+                rows.append((spec.name, top, wf.name, path if path.is_file() else None))
+    return rows
+
+
+def import_weights(folder):
+    """Copy every known weights file found in ``folder`` into the Keras cache, checking each.
+
+    Returns (imported, skipped): file names copied, and (file name, reason) for the rest.
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DreamlibError(f"{folder} is not a folder: give the folder that holds the .h5 weight files")
+    known = known_weight_files()
+    target = cache_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    imported, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        wf = known.get(path.name)
+        if wf is None:
+            skipped.append((path.name, "not a weights file dreamlib knows"))
+            continue
+        try:
+            check_weights_file(path, wf)
+        except DreamlibError as e:
+            skipped.append((path.name, str(e)))
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=target)
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target / path.name)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        imported.append(path.name)
+    return imported, skipped
+
+
+# ----------------------------------------------------------------------------- building
+
+@dataclass
+class Backbone:
+    """A built network with its spec; ``untrained`` is True when it has random weights."""
+
+    spec: BackboneSpec
+    model: object
+    untrained: bool
+
+    @property
+    def name(self):
+        return self.spec.name
+
+    @property
+    def weights_label(self):
+        return UNTRAINED if self.untrained else "imagenet"
+
+    def preprocess(self, img):
+        return preprocess(self.spec, img)
+
+    def deprocess(self, x):
+        return deprocess(self.spec, x)
+
+
+def _build(spec, weights_path, include_top):
+    import keras
+
+    builder = getattr(keras.applications, spec.keras_name)
+    if include_top:
+        shape = (spec.classifier_size, spec.classifier_size, 3)
+    else:
+        shape = (None, None, 3)
+    return builder(weights=None, include_top=include_top, input_shape=shape, **spec.kwargs) \
+        if weights_path is None else \
+        builder(weights=str(weights_path), include_top=include_top, input_shape=shape, **spec.kwargs)
+
+
+def load_backbone(name, weights="imagenet", include_top=False, allow_random=None):
+    """Build backbone ``name`` with ImageNet weights (``weights="imagenet"``) or random ones (``None``).
+
+    When the ImageNet file is missing and cannot be downloaded, raise ``WeightsMissingError`` -
+    unless ``allow_random`` (default: the ``DREAMLIB_ALLOW_RANDOM_WEIGHTS`` switch) permits an
+    untrained stand-in, which is then announced with a warning and marked ``untrained``.
+    """
+    spec = get_spec(name)
+    if weights not in ("imagenet", None):
+        raise DreamlibError(f"weights must be 'imagenet' or None (random); got {weights!r}")
+    if include_top and spec.top is None:
+        raise DreamlibError(f"{name} has no classifier weights in dreamlib: use include_top=False")
+    if weights is None:
+        return Backbone(spec, _build(spec, None, include_top), untrained=True)
+    wf = spec.top if include_top else spec.notop
+    try:
+        path = fetch_weights_file(wf, what=spec.name)
+    except WeightsMissingError:
+        if allow_random is None:
+            allow_random = settings.random_weights_allowed()
+        if not allow_random:
+            raise
+        warnings.warn(f"{wf.name} is missing, so {name} runs with RANDOM weights: its pictures "
+                      f"come from an untrained network, not a real dream", stacklevel=2)
+        return Backbone(spec, _build(spec, None, include_top), untrained=True)
+    try:
+        model = _build(spec, path, include_top)
+    except (ValueError, OSError) as e:
+        raise DreamlibError(f"{path} could not be loaded into {name} ({e.__class__.__name__}): "
+                            f"delete it and download or import it again") from None
+    return Backbone(spec, model, untrained=False)
+
+
+def best_cached_model(include_top=False):
+    """The first model in ``FALLBACK_ORDER`` whose ImageNet weights are cached, or None."""
+    for name in FALLBACK_ORDER:
+        if weights_cached(name, include_top):
+            return name
+    return None
+
+
+# ----------------------------------------------------------------------------- layers
+
+def dreamable_layers(backbone):
+    """[(layer name, output shape)] of the layers worth dreaming with, shallow to deep."""
+    pattern = re.compile(backbone.spec.layer_pattern)
+    return [(layer.name, tuple(layer.output.shape)) for layer in backbone.model.layers
+            if pattern.match(layer.name)]
+
+
+def feature_extractor(backbone, layers):
+    """A Keras model mapping network input to a list of the activations of ``layers``."""
+    import keras
+
+    names = list(layers)
+    if not names:
+        raise DreamlibError("name at least one layer to dream with")
+    known = {layer.name for layer in backbone.model.layers}
+    for name in names:
+        if name not in known:
+            examples = ", ".join(n for n, _ in dreamable_layers(backbone)[:6])
+            raise DreamlibError(
+                f"{backbone.name} has no layer called {name!r}: run `dreamlib layers "
+                f"{backbone.name}` to list them (for example {examples})")
+    outputs = [backbone.model.get_layer(name).output for name in names]
+    return keras.Model(inputs=backbone.model.inputs, outputs=outputs, name=f"{backbone.name}_features")
+
+
+# ----------------------------------------------------------------------------- classes
+
+def class_names():
+    """The 1000 ImageNet class names, from Keras's cached class index."""
+    path = fetch_weights_file(WeightsFile(*CLASS_INDEX), what="decoding ImageNet predictions")
+    with open(path) as f:
+        index = json.load(f)
+    return [index[str(i)][1] for i in range(len(index))]
+
+
+def decode_predictions(probabilities, top=5):
+    """[(class name, probability)] of the ``top`` classes for one prediction vector."""
+    probabilities = np.asarray(probabilities).reshape(-1)
+    names = class_names()
+    best = np.argsort(probabilities)[::-1][:top]
+    return [(names[i], float(probabilities[i])) for i in best]
+
+
+def classify(backbone, img, top=5):
+    """Classify one [0, 255] RGB image with a backbone built with ``include_top=True``."""
+    from dreamlib.images import resize_image
+
+    size = backbone.spec.classifier_size
+    x = backbone.preprocess(resize_image(img, (size, size)))[None]
+    probabilities = np.asarray(backbone.model(x, training=False))[0]
+    return decode_predictions(probabilities, top)

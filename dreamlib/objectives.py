@@ -1,0 +1,134 @@
+"""Objectives: what a dream maximises, as a function of a network's activations.
+
+An ``Objective`` wraps a function of a dict ``{layer name: activation}`` (each activation of
+shape (1, height, width, channels)) that returns one number. Objectives add and scale like
+numbers, so ``0.5 * sum_of_squares("block2_pool") + 1.2 * sum_of_squares("block5_pool")`` is
+article A's two-layer loss.
+"""
+
+import tensorflow as tf
+
+from dreamlib.errors import DreamlibError
+
+
+class Objective:
+    """A scalar function of named layer activations; supports ``+``, ``-`` and ``*`` by numbers."""
+
+    def __init__(self, fn, layers, description):
+        self.fn = fn
+        self.layers = tuple(dict.fromkeys(layers))
+        self.description = description
+
+    def __call__(self, activations):
+        return self.fn(activations)
+
+    def __add__(self, other):
+        if isinstance(other, (int, float)) and other == 0:
+            return self  # lets sum() start from 0
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Objective(lambda acts: self(acts) + other(acts), self.layers + other.layers,
+                         f"{self.description} + {other.description}")
+
+    __radd__ = __add__
+
+    def __mul__(self, factor):
+        if not isinstance(factor, (int, float)):
+            return NotImplemented
+        return Objective(lambda acts: float(factor) * self(acts), self.layers,
+                         f"{factor:g} * {self.description}")
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return -1.0 * self
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __repr__(self):
+        return f"Objective({self.description})"
+
+
+def mean_activation(layer):
+    """Mean of the layer's activations (article B): big layers do not dominate the sum."""
+    return Objective(lambda acts: tf.reduce_mean(acts[layer]), [layer], f"mean({layer})")
+
+
+def crop_border(activation, border):
+    """Drop ``border`` pixels on every side of an activation (article D), when it is big enough."""
+    if not border:
+        return activation
+    height, width = tf.shape(activation)[1], tf.shape(activation)[2]
+    big_enough = tf.logical_and(height > 2 * border, width > 2 * border)
+    return tf.cond(big_enough, lambda: activation[:, border:-border, border:-border, :],
+                   lambda: activation)
+
+
+def sum_of_squares(layer, border=0):
+    """Sum of squared activations divided by their count (articles A and D), border cropped."""
+    if not isinstance(border, int) or border < 0:
+        raise DreamlibError(f"border must be a whole number of pixels >= 0; got {border!r}")
+
+    def fn(acts):
+        a = crop_border(acts[layer], border)
+        return tf.reduce_sum(tf.square(a)) / tf.cast(tf.maximum(tf.size(a), 1), a.dtype)
+
+    label = f"sum_of_squares({layer}" + (f", border={border})" if border else ")")
+    return Objective(fn, [layer], label)
+
+
+def l2_norm(layer):
+    """L2 norm of the layer's activations (article C): its gradient points along 2·Σ x·∂x/∂p."""
+    return Objective(lambda acts: tf.norm(tf.reshape(acts[layer], [-1])), [layer], f"l2({layer})")
+
+
+def channel(layer, index):
+    """Mean activation of one channel of one layer: what that channel has learned to see."""
+    if not isinstance(index, int) or index < 0:
+        raise DreamlibError(f"a channel is a whole number >= 0; got {index!r}")
+
+    def fn(acts):
+        count = acts[layer].shape[-1]
+        if count is not None and index >= count:
+            raise DreamlibError(f"{layer} has {count} channels (0..{count - 1}); channel {index} does not exist")
+        return tf.reduce_mean(acts[layer][..., index])
+
+    return Objective(fn, [layer], f"channel({layer}, {index})")
+
+
+KINDS = {"mean": mean_activation, "sum_of_squares": sum_of_squares, "l2": l2_norm}
+
+
+def weighted_layers(layer_weights, kind="sum_of_squares", border=0):
+    """Weighted sum of one objective ``kind`` over several layers: {layer: weight}."""
+    if kind not in KINDS:
+        raise DreamlibError(f"unknown objective {kind!r}: choose one of {', '.join(KINDS)}")
+    if not layer_weights:
+        raise DreamlibError("name at least one layer to dream with, e.g. mixed3:1.0")
+    parts = []
+    for layer, weight in layer_weights.items():
+        part = sum_of_squares(layer, border) if kind == "sum_of_squares" else KINDS[kind](layer)
+        parts.append(float(weight) * part)
+    return sum(parts)
+
+
+def parse_layer_weights(text):
+    """Parse ``"mixed3:1.0,mixed5:1.5"`` (a missing weight means 1.0) into {layer: weight}."""
+    result = {}
+    for item in str(text).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, weight = item.partition(":")
+        try:
+            result[name.strip()] = float(weight) if weight.strip() else 1.0
+        except ValueError:
+            raise DreamlibError(
+                f"cannot read layer weight {item!r}: write layers as name:weight,name:weight "
+                f"(for example mixed3:1.0,mixed5:1.5)") from None
+        if not name.strip():
+            raise DreamlibError(f"layer entry {item!r} has no layer name: write name:weight")
+    if not result:
+        raise DreamlibError("no layers given: write them as name:weight,name:weight")
+    return result

@@ -1,0 +1,31 @@
+"""The one place that reads dreamlib's environment switches.
+
+``DREAMLIB_QUICK=1`` asks for quick settings (small images, few steps) everywhere: in CI, on a
+laptop CPU, in a classroom. ``DREAMLIB_ALLOW_RANDOM_WEIGHTS=1`` lets notebooks fall back to an
+untrained network when pretrained weights are missing (the pictures are then labelled untrained).
+"""
+
+import os
+
+QUICK_ENV = "DREAMLIB_QUICK"
+RANDOM_WEIGHTS_ENV = "DREAMLIB_ALLOW_RANDOM_WEIGHTS"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(name):
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def is_quick():
+    """True when quick settings are asked for (``DREAMLIB_QUICK=1``)."""
+    return _flag(QUICK_ENV)
+
+
+def random_weights_allowed():
+    """True when an untrained network may stand in for missing weights."""
+    return _flag(RANDOM_WEIGHTS_ENV)
+
+
+def pick(quick, full):
+    """Return ``quick`` under quick settings, else ``full``: one hyperparameter, two values."""
+    return quick if is_quick() else full
