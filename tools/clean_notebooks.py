@@ -1,0 +1,60 @@
+"""Strip outputs, execution counts and machine-specific metadata from the course notebooks.
+
+    python tools/clean_notebooks.py          # clean notebooks/*.ipynb in place
+    python tools/clean_notebooks.py --check  # exit 1 and name every notebook that is not clean
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+METADATA = {
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+
+
+def cleaned(nb):
+    """The notebook dict with outputs, counts and volatile metadata removed."""
+    nb = json.loads(json.dumps(nb))
+    nb["metadata"] = METADATA
+    for cell in nb.get("cells", []):
+        cell.pop("id", None)
+        keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "jupyter")}
+        cell["metadata"] = keep
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    nb["nbformat"], nb["nbformat_minor"] = 4, 4
+    return nb
+
+
+def render(nb):
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report notebooks that are not clean")
+    parser.add_argument("paths", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    paths = args.paths or sorted(NOTEBOOKS.glob("*.ipynb"))
+    dirty = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        clean_text = render(cleaned(json.loads(text)))
+        if text != clean_text:
+            dirty.append(path)
+            if not args.check:
+                path.write_text(clean_text, encoding="utf-8")
+    if args.check and dirty:
+        for path in dirty:
+            print(f"{path} is not clean: run `make clean-notebooks`")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
