@@ -1,0 +1,270 @@
+"""Time dreamlib's dream engine on this machine: speed per ascent step and peak memory.
+
+Three cases, each run in its own Python subprocess so that each has its own peak RSS:
+
+    untiled-500   a 500x500 dream, tile_size=0 (the whole image in one gradient)
+    tiled-1024    a 1024x1024 dream, tile_size=512 (2x2 tiles of 512 px)
+    tiled-2048    a 2048x2048 dream, tile_size=512 (4x4 tiles of 512 px)
+
+For each: seconds per ascent step, megapixels per second (pixels processed per step divided by
+seconds per step) and peak resident memory (``ru_maxrss``). Then two targets are checked:
+
+    1. tiled throughput per pixel within 10% of untiled (MP/s of tiled-1024 and tiled-2048
+       against untiled-500);
+    2. peak RSS at 2048 px no more than 1.3x the peak at 1024 px.
+
+The network has random weights (``Dreamer(model, weights=None)``): it does exactly the same
+arithmetic as with ImageNet weights, so speed and memory are the same, and no download is needed.
+
+    python benchmarks/bench_dream.py                    # all three cases, default settings
+    python benchmarks/bench_dream.py --steps 5 --json results.json
+    python benchmarks/bench_dream.py --model mobilenet_v2
+    python benchmarks/bench_dream.py --case tiled-1024  # one case in this process (used internally)
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+CASES = {  # name: (square size in px, tiled?)
+    "untiled-500": (500, False),
+    "tiled-1024": (1024, True),
+    "tiled-2048": (2048, True),
+}
+THROUGHPUT_TOLERANCE = 0.10   # target 1: tiled MP/s >= 90% of untiled MP/s
+MEMORY_RATIO_LIMIT = 1.3      # target 2: peak RSS(2048) <= 1.3 x peak RSS(1024)
+WEIGHTS_NOTE = ("random weights (weights=None): same arithmetic as ImageNet weights, so speed "
+                "and memory are the same")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--case", choices=list(CASES),
+                   help="run only this case, in this process (the driver runs each case this way)")
+    p.add_argument("--cases", default=",".join(CASES),
+                   help="comma-separated cases to run, each in its own subprocess (default: all)")
+    p.add_argument("--steps", type=int, default=3, help="timed ascent steps per case (default 3)")
+    p.add_argument("--warmup", type=int, default=1,
+                   help="untimed warm-up steps per case; the first call traces/compiles (default 1)")
+    p.add_argument("--model", default="inception_v3", help="backbone (default inception_v3)")
+    p.add_argument("--tile-size", type=int, default=512, help="tile size of the tiled cases (default 512)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the random weights and rolls")
+    p.add_argument("--json", metavar="PATH", help="write all results (and the targets) to PATH")
+    p.add_argument("--result-file", help=argparse.SUPPRESS)  # child -> driver hand-over
+    args = p.parse_args(argv)
+    if args.steps < 1:
+        p.error("--steps must be at least 1")
+    if args.warmup < 0:
+        p.error("--warmup must be 0 or more")
+    return args
+
+
+def peak_rss_mib():
+    """Peak resident set size of this process so far, in MiB (Linux gives ru_maxrss in KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def current_rss_mib():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# ----------------------------------------------------------------------------- one case (child)
+
+def run_case(name, args):
+    """Build the model, warm up, time ``args.steps`` ascent steps; return a dict of results."""
+    import keras
+    import numpy as np
+
+    from dreamlib.dream import DreamSettings, Dreamer
+    from dreamlib.images import load_image, resize_image
+    from dreamlib.tiles import needs_tiles, tile_slices
+
+    size, tiled = CASES[name]
+    tile_size = args.tile_size if tiled else 0
+    t0 = time.perf_counter()
+    keras.utils.set_random_seed(args.seed)
+    dreamer = Dreamer(args.model, weights=None)
+    build_s = time.perf_counter() - t0
+    image = resize_image(load_image("astronaut"), (size, size))
+    rss_built = peak_rss_mib()
+    tiles = len(tile_slices((size, size), tile_size)) if needs_tiles((size, size), tile_size) else 1
+    log(f"  [{name}] {args.model} built in {build_s:.1f} s (peak RSS so far {rss_built:.0f} MiB); "
+        f"{size}x{size} px, {tiles} tile(s) per step")
+
+    # Time each step: the engine calls dreamer.gradient.step once per ascent step, after the
+    # (tiled) gradient, so the gaps between those calls' ends are the step times.
+    marks = []
+    real_step = dreamer.gradient.step
+
+    def timed_step(*a, **k):
+        out = real_step(*a, **k)
+        _ = out.numpy()  # make sure the step has really finished before stamping the time
+        marks.append(time.perf_counter())
+        return out
+
+    dreamer.gradient.step = timed_step
+
+    def settings(steps):
+        return DreamSettings(steps=steps, octaves=1, tile_size=tile_size, seed=args.seed)
+
+    if args.warmup:
+        t = time.perf_counter()
+        dreamer.dream(image, settings(args.warmup), progress=False)
+        log(f"  [{name}] warm-up: {args.warmup} step(s) in {time.perf_counter() - t:.1f} s (not timed)")
+
+    marks.clear()
+    start = time.perf_counter()
+    marks.append(start)
+    result = dreamer.dream(image, settings(args.steps), progress=False)
+    step_seconds = [b - a for a, b in zip(marks, marks[1:])]
+    for i, s in enumerate(step_seconds, 1):
+        log(f"  [{name}] step {i}/{args.steps}: {s:.2f} s")
+    dreamer.gradient.step = real_step
+
+    loop_seconds = result.record.seconds          # the ascent loop alone, as the engine measures it
+    per_step = loop_seconds / args.steps
+    pixels = size * size                          # the tiles cover every pixel exactly once per step
+    return {
+        "case": name,
+        "model": args.model,
+        "weights": result.record.weights,
+        "size": size,
+        "tile_size": tile_size,
+        "tiles_per_step": result.record.tiles[0],
+        "pixels_per_step": pixels,
+        "warmup_steps": args.warmup,
+        "steps": args.steps,
+        "loop_seconds": loop_seconds,
+        "seconds_per_step": per_step,
+        "step_seconds": step_seconds,
+        "median_step_seconds": float(np.median(step_seconds)),
+        "megapixels_per_second": pixels / 1e6 / per_step,
+        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_after_build_mib": rss_built,
+        "rss_at_end_mib": current_rss_mib(),
+        "build_seconds": build_s,
+        "final_loss": result.record.losses[0][-1] if result.record.losses[0] else None,
+    }
+
+
+# ----------------------------------------------------------------------------- driver (parent)
+
+def run_in_subprocess(name, args):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "result.json")
+        cmd = [sys.executable, os.path.abspath(__file__), "--case", name, "--steps", str(args.steps),
+               "--warmup", str(args.warmup), "--model", args.model, "--tile-size", str(args.tile_size),
+               "--seed", str(args.seed), "--result-file", out]
+        env = {**os.environ}
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, env=env)
+        if proc.returncode != 0:
+            raise SystemExit(f"case {name} failed (exit code {proc.returncode})")
+        with open(out) as f:
+            result = json.load(f)
+        result["wall_seconds"] = time.perf_counter() - started
+        return result
+
+
+def check_targets(results):
+    by = {r["case"]: r for r in results}
+    targets = []
+    base = by.get("untiled-500")
+    for name in ("tiled-1024", "tiled-2048"):
+        if base and name in by:
+            ratio = by[name]["megapixels_per_second"] / base["megapixels_per_second"]
+            targets.append({
+                "target": f"throughput {name} within {THROUGHPUT_TOLERANCE:.0%} of untiled-500",
+                "value": ratio, "shown": f"{ratio:.2f}x untiled MP/s",
+                "met": abs(ratio - 1) <= THROUGHPUT_TOLERANCE or ratio > 1})
+    if "tiled-1024" in by and "tiled-2048" in by:
+        ratio = by["tiled-2048"]["peak_rss_mib"] / by["tiled-1024"]["peak_rss_mib"]
+        targets.append({
+            "target": f"peak RSS tiled-2048 <= {MEMORY_RATIO_LIMIT}x tiled-1024",
+            "value": ratio, "shown": f"{ratio:.2f}x",
+            "met": ratio <= MEMORY_RATIO_LIMIT})
+    return targets
+
+
+def print_table(results, targets, args):
+    log("")
+    log(f"dreamlib dream benchmark - {args.model}, {WEIGHTS_NOTE}")
+    log(f"octaves=1, {args.warmup} warm-up step(s) untimed, {args.steps} timed step(s) per case; "
+        f"{os.cpu_count()} CPU core(s), {platform.machine()}, Python {platform.python_version()}")
+    header = (f"{'case':<12} {'size':>9} {'tiles':>5} {'s/step':>8} {'median':>8} "
+              f"{'MP/s':>7} {'peak RSS MiB':>13}")
+    log(header)
+    log("-" * len(header))
+    for r in results:
+        log(f"{r['case']:<12} {r['size']:>4}x{r['size']:<4} {r['tiles_per_step']:>5} "
+            f"{r['seconds_per_step']:>8.2f} {r['median_step_seconds']:>8.2f} "
+            f"{r['megapixels_per_second']:>7.3f} {r['peak_rss_mib']:>13.0f}")
+    log("(s/step: mean over the timed steps; median: their median; MP/s = pixels per step / s per step;"
+        " peak RSS: ru_maxrss of the case's own process)")
+    if targets:
+        log("")
+        log("targets:")
+        for t in targets:
+            log(f"  [{'MET' if t['met'] else 'MISSED'}] {t['target']}: {t['shown']}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.case:  # child: one case, in this process
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        result = run_case(args.case, args)
+        if args.result_file:
+            with open(args.result_file, "w") as f:
+                json.dump(result, f)
+        else:
+            print(json.dumps(result, indent=2))
+        return 0
+
+    names = [n.strip() for n in args.cases.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        raise SystemExit(f"unknown case(s) {', '.join(unknown)}: choose from {', '.join(CASES)}")
+    log(f"benchmarking {args.model} ({WEIGHTS_NOTE}); each case in its own process")
+    results = []
+    begun = time.perf_counter()
+    for i, name in enumerate(names, 1):
+        log(f"[{i}/{len(names)}] {name} ...")
+        r = run_in_subprocess(name, args)
+        log(f"[{i}/{len(names)}] {name}: {r['seconds_per_step']:.2f} s/step, "
+            f"{r['megapixels_per_second']:.3f} MP/s, peak RSS {r['peak_rss_mib']:.0f} MiB "
+            f"({r['wall_seconds']:.0f} s)")
+        results.append(r)
+    targets = check_targets(results)
+    print_table(results, targets, args)
+    log(f"\ntotal time {time.perf_counter() - begun:.0f} s")
+    if args.json:
+        payload = {"model": args.model, "weights_note": WEIGHTS_NOTE, "steps": args.steps,
+                   "warmup": args.warmup, "tile_size": args.tile_size, "seed": args.seed,
+                   "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                               "python": platform.python_version()},
+                   "results": results, "targets": targets}
+        with open(args.json, "w") as f:
+            json.dump(payload, f, indent=2)
+        log(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
