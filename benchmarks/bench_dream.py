@@ -50,9 +50,9 @@ def parse_args(argv=None):
                    help="run only this case, in this process (the driver runs each case this way)")
     p.add_argument("--cases", default=",".join(CASES),
                    help="comma-separated cases to run, each in its own subprocess (default: all)")
-    p.add_argument("--steps", type=int, default=3, help="timed ascent steps per case (default 3)")
-    p.add_argument("--warmup", type=int, default=1,
-                   help="untimed warm-up steps per case; the first call traces/compiles (default 1)")
+    p.add_argument("--steps", type=int, default=10, help="timed ascent steps per case (default 10)")
+    p.add_argument("--warmup", type=int, default=2,
+                   help="untimed warm-up steps per case; the first call traces/compiles (default 2)")
     p.add_argument("--model", default="inception_v3", help="backbone (default inception_v3)")
     p.add_argument("--tile-size", type=int, default=512, help="tile size of the tiled cases (default 512)")
     p.add_argument("--seed", type=int, default=0, help="seed for the random weights and rolls")

@@ -374,7 +374,7 @@ def feature_extractor(backbone, layers):
                 f"{backbone.name} has no layer called {name!r}: run `dreamlib layers "
                 f"{backbone.name}` to list them (for example {examples})")
     outputs = [backbone.model.get_layer(name).output for name in names]
-    return keras.Model(inputs=backbone.model.inputs, outputs=outputs, name=f"{backbone.name}_features")
+    return keras.Model(inputs=backbone.model.input, outputs=outputs, name=f"{backbone.name}_features")
 
 
 # ----------------------------------------------------------------------------- classes

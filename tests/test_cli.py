@@ -1,0 +1,128 @@
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dreamlib import models
+from dreamlib.cli import main
+from dreamlib.images import save_image
+
+QUICK = ["--quick", "--steps", "1", "--octaves", "1", "--max-size", "64"]
+RANDOM = ["--model", "mobilenet_v2", "--random-weights", "--layers", "block_1_expand_relu:1"]
+
+
+def one_line_error(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and err[-1].startswith("dreamlib: ")
+    return err[-1]
+
+
+def test_dream_writes_a_picture_and_says_where(tmp_path, capsys):
+    out = tmp_path / "dream.png"
+    assert main(["dream", "chelsea", str(out), *QUICK, *RANDOM, "--seed", "1"]) == 0
+    assert f"Dream saved to {out}" in capsys.readouterr().out
+    with Image.open(out) as pil:
+        assert pil.size[0] == 64 and pil.text["dreamlib:weights"] == "random (untrained)"
+
+
+def test_seed_makes_the_command_repeatable(tmp_path):
+    for name in ("a.png", "b.png"):
+        assert main(["dream", "coffee", str(tmp_path / name), *QUICK, *RANDOM, "--seed", "5", "--steps", "2"]) == 0
+    a, b = (np.asarray(Image.open(tmp_path / n)) for n in ("a.png", "b.png"))
+    assert np.array_equal(a, b)
+
+
+def test_default_model_falls_back_to_cached_weights_and_says_so(tmp_path, empty_cache, capsys):
+    empty_cache.mkdir(parents=True)
+    shutil.copyfile(_fake_mobilenet_v2_weights(tmp_path), empty_cache / models.get_spec("mobilenet_v2").notop.name)
+    out = tmp_path / "fallback.png"
+    assert main(["dream", "chelsea", str(out), *QUICK, "--layers", "block_1_expand_relu:1"]) == 0
+    err = capsys.readouterr().err
+    assert "inception_v3 weights are not available offline; using mobilenet_v2" in err
+    assert out.is_file()
+
+
+def _fake_mobilenet_v2_weights(tmp_path):
+    """A real Keras weights file of the right architecture (random values), saved the legacy way."""
+    import keras
+
+    model = keras.applications.MobileNetV2(weights=None, include_top=False, alpha=0.5,
+                                           input_shape=(None, None, 3))
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with h5py.File(tmp_path / "w.h5", "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+    return tmp_path / "w.h5"
+
+
+def test_a_model_asked_for_by_name_never_changes(tmp_path, empty_cache, capsys):
+    assert main(["dream", "chelsea", str(tmp_path / "x.png"), *QUICK, "--model", "vgg19"]) == 2
+    line = one_line_error(capsys)
+    assert "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5" in line and "weights import" in line
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_nothing_cached_and_offline(tmp_path, empty_cache, capsys):
+    assert main(["dream", "chelsea", str(tmp_path / "x.png"), *QUICK]) == 2
+    assert "inception_v3_weights" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("args,match", [
+    (["dream", "no-such.jpg", "out.png"], "no image file"),
+    (["dream", "chelsea", "out.png", "--layers", "mixed3:1"], "no layer called 'mixed3'"),
+    (["dream", "chelsea", "out.png", "--layers", "x:big"], "name:weight"),
+    (["dream", "chelsea", "out.gif2"], "end the name with"),
+    (["dream", "chelsea", "out.png", "--octaves", "12", "--max-size", "300"], "minimum of 32 px: use at most 6 octaves"),
+    (["dream", "chelsea", "out.png", "--step-size", "0"], "step_size"),
+    (["dream", "chelsea", "out.png", "--steps", "-4"], "must not be negative"),
+    (["dream", "chelsea", "out.png", "--model", "alexnet"], "invalid choice"),
+    (["dream", "chelsea", "out.png", "--step-size", "nan"], "finite"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, args, match):
+    monkeypatch.chdir(tmp_path)
+    argv = args[:3] + QUICK + ["--model", "mobilenet_v2", "--random-weights"] + args[3:]
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    assert code == 2
+    assert match in one_line_error(capsys)
+    assert not list(tmp_path.glob("out*"))  # no half-written output
+
+
+def test_existing_output_and_the_input_itself_are_protected(tmp_path, capsys):
+    source = save_image(np.full((40, 40, 3), 100.0), tmp_path / "photo.png")
+    before = source.read_bytes()
+    assert main(["dream", str(source), str(source), *QUICK, *RANDOM, "--overwrite"]) == 2
+    assert "input picture" in one_line_error(capsys)
+    other = save_image(np.zeros((8, 8, 3)), tmp_path / "other.png")
+    assert main(["dream", str(source), str(other), *QUICK, *RANDOM]) == 2
+    assert "already exists" in one_line_error(capsys)
+    assert source.read_bytes() == before
+
+
+def test_layers_lists_mixed_layers_with_shapes(capsys):
+    assert main(["layers", "inception_v3"]) == 0
+    out = capsys.readouterr().out
+    assert "mixed0" in out and "mixed10" in out and "x256" in out and "mixed9_0" not in out
+
+
+def test_weights_lists_and_imports(tmp_path, empty_cache, capsys):
+    assert main(["weights"]) == 0
+    assert "missing" in capsys.readouterr().out
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    shutil.copyfile(_fake_mobilenet_v2_weights(tmp_path), folder / models.get_spec("mobilenet_v2").top.name)
+    assert main(["weights", "import", str(folder)]) == 0
+    assert "1 file(s) imported" in capsys.readouterr().out
+    assert main(["weights", "import", str(tmp_path / "empty-nowhere")]) == 2
+    assert "not a folder" in one_line_error(capsys)
+
+
+def test_python_dash_m_runs_the_same_command():
+    done = subprocess.run([sys.executable, "-m", "dreamlib", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "dream" in done.stdout and "weights" in done.stdout

@@ -1,0 +1,135 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from dreamlib import models
+from dreamlib.errors import DreamlibError, WeightsMissingError
+
+
+def test_unknown_model_lists_the_choices():
+    with pytest.raises(DreamlibError, match="unknown model 'alexnet': choose one of inception_v3"):
+        models.get_spec("alexnet")
+
+
+def test_registry_covers_the_course_models():
+    for name in ("vgg19", "inception_v3", "resnet50", "mobilenet_v2"):
+        spec = models.get_spec(name)
+        assert spec.default_layers and spec.min_size >= 32 and spec.notop.name.endswith(".h5")
+    assert models.get_spec("mobilenet_v2").kwargs["alpha"] == 0.5
+
+
+@pytest.mark.parametrize("name,keras_module", [("vgg19", "vgg19"), ("resnet50", "resnet50"),
+                                               ("inception_v3", "inception_v3"),
+                                               ("mobilenet_v2", "mobilenet_v2")])
+def test_preprocess_matches_keras_and_deprocess_inverts_it(name, keras_module):
+    import keras
+
+    x = np.random.default_rng(0).uniform(0, 255, (5, 6, 3)).astype(np.float32)
+    expected = getattr(keras.applications, keras_module).preprocess_input(x.copy())
+    assert np.allclose(models.preprocess(name, x), expected, atol=1e-4)
+    assert np.allclose(models.deprocess(name, models.preprocess(name, x)), x, atol=1e-3)
+
+
+def test_input_range_is_where_black_and_white_land():
+    low, high = models.input_range("inception_v3")
+    assert np.allclose(low, -1) and np.allclose(high, 1)
+    low, high = models.input_range("vgg19")
+    assert np.allclose(low, -np.array([103.939, 116.779, 123.68])) and np.all(high > 100)
+
+
+def test_missing_weights_error_names_file_folder_and_command(empty_cache):
+    with pytest.raises(WeightsMissingError) as info:
+        models.load_backbone("vgg19")
+    message = str(info.value)
+    assert "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
+    assert str(empty_cache) in message
+    assert "dreamlib weights import" in message
+    assert "\n" not in message
+
+
+def test_random_weights_only_when_allowed_and_then_announced(empty_cache, monkeypatch):
+    monkeypatch.delenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", raising=False)
+    with pytest.raises(WeightsMissingError):
+        models.load_backbone("mobilenet_v2")
+    monkeypatch.setenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", "1")
+    with pytest.warns(UserWarning, match="RANDOM weights"):
+        backbone = models.load_backbone("mobilenet_v2")
+    assert backbone.untrained and backbone.weights_label == models.UNTRAINED
+
+
+def test_explicit_random_weights_are_marked_untrained(random_mobilenet_v2):
+    assert random_mobilenet_v2.untrained
+    assert random_mobilenet_v2.weights_label == "random (untrained)"
+
+
+def test_dreamable_layers_of_inception_are_mixed0_to_mixed10():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backbone = models.load_backbone("inception_v3", weights=None)
+    names = [name for name, _ in models.dreamable_layers(backbone)]
+    assert names == [f"mixed{i}" for i in range(11)]
+
+
+def test_feature_extractor_returns_each_layer(random_mobilenet_v2):
+    extractor = models.feature_extractor(random_mobilenet_v2, ["block_3_expand_relu", "out_relu"])
+    outputs = extractor(np.zeros((1, 64, 64, 3), np.float32))
+    assert [tuple(o.shape) for o in outputs] == [(1, 16, 16, 96), (1, 2, 2, 1280)]
+
+
+def test_unknown_layer_says_how_to_list_layers(random_mobilenet_v2):
+    with pytest.raises(DreamlibError, match="no layer called 'mixed3'.*dreamlib layers mobilenet_v2"):
+        models.feature_extractor(random_mobilenet_v2, ["mixed3"])
+
+
+def _fake_weights(path):
+    import h5py
+
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("w", data=np.zeros(3))
+
+
+def test_import_weights_checks_and_copies(tmp_path, empty_cache):
+    source = tmp_path / "usb"
+    source.mkdir()
+    _fake_weights(source / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5")  # no hash known
+    (source / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5").write_bytes(b"junk")  # bad hash
+    (source / "holiday.jpg").write_bytes(b"x")
+    imported, skipped = models.import_weights(source)
+    assert imported == ["mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5"]
+    reasons = dict(skipped)
+    assert "checksum" in reasons["vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"]
+    assert "not a weights file" in reasons["holiday.jpg"]
+    assert (empty_cache / imported[0]).is_file()
+    assert not (empty_cache / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5").exists()
+    assert models.weights_cached("mobilenet_v2", include_top=True)
+
+
+def test_import_rejects_unreadable_hdf5(tmp_path, empty_cache):
+    source = tmp_path / "usb"
+    source.mkdir()
+    (source / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5").write_bytes(b"junk")
+    imported, skipped = models.import_weights(source)
+    assert imported == [] and "not a readable" in skipped[0][1]
+
+
+def test_import_from_missing_folder(tmp_path, empty_cache):
+    with pytest.raises(DreamlibError, match="not a folder"):
+        models.import_weights(tmp_path / "nowhere")
+
+
+def test_weights_status_and_fallback_follow_the_cache(tmp_path, empty_cache):
+    assert models.best_cached_model() is None
+    assert all(path is None for *_, path in models.weights_status())
+    empty_cache.mkdir(parents=True)
+    _fake_weights(empty_cache / models.get_spec("mobilenet").notop.name)
+    assert models.best_cached_model() == "mobilenet"
+    cached = [row for row in models.weights_status() if row[3] is not None]
+    assert [(row[0], row[1]) for row in cached] == [("mobilenet", False)]
+
+
+def test_damaged_cached_weights_give_a_clear_error(empty_cache):
+    empty_cache.mkdir(parents=True)
+    (empty_cache / models.get_spec("mobilenet_v2").notop.name).write_bytes(b"junk")
+    with pytest.raises(DreamlibError, match="could not be loaded.*delete it"):
+        models.load_backbone("mobilenet_v2")

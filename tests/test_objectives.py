@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dreamlib import objectives as ob
+from dreamlib.errors import DreamlibError
+
+ACTS = {"a": tf.constant(np.arange(1 * 6 * 6 * 2, dtype=np.float32).reshape(1, 6, 6, 2) / 10),
+        "b": tf.constant(-np.ones((1, 3, 3, 4), np.float32))}
+
+
+def test_sum_of_squares_is_divided_by_the_element_count():
+    a = ACTS["a"].numpy()
+    assert np.isclose(float(ob.sum_of_squares("a")(ACTS)), (a ** 2).sum() / a.size)
+
+
+def test_border_crop_drops_the_edges():
+    inner = ACTS["a"].numpy()[:, 2:-2, 2:-2, :]
+    assert np.isclose(float(ob.sum_of_squares("a", border=2)(ACTS)), (inner ** 2).sum() / inner.size)
+    # a map too small to crop is used whole instead of giving NaN
+    assert np.isclose(float(ob.sum_of_squares("b", border=2)(ACTS)), 1.0)
+
+
+def test_mean_l2_and_channel():
+    a = ACTS["a"].numpy()
+    assert np.isclose(float(ob.mean_activation("a")(ACTS)), a.mean())
+    assert np.isclose(float(ob.l2_norm("a")(ACTS)), np.sqrt((a ** 2).sum()))
+    assert np.isclose(float(ob.channel("a", 1)(ACTS)), a[..., 1].mean())
+
+
+def test_objectives_compose_like_numbers():
+    combined = 0.5 * ob.mean_activation("a") + 2 * ob.mean_activation("b") - ob.channel("a", 0)
+    expected = 0.5 * ACTS["a"].numpy().mean() - 2.0 - ACTS["a"].numpy()[..., 0].mean()
+    assert np.isclose(float(combined(ACTS)), expected)
+    assert combined.layers == ("a", "b")
+
+
+def test_weighted_layers_is_article_a():
+    loss = ob.weighted_layers({"a": 0.5, "b": 1.2})
+    expected = 0.5 * float(ob.sum_of_squares("a")(ACTS)) + 1.2 * 1.0
+    assert np.isclose(float(loss(ACTS)), expected)
+
+
+def test_parse_layer_weights():
+    assert ob.parse_layer_weights("mixed3:1.0, mixed5:1.5,mixed7") == {"mixed3": 1.0, "mixed5": 1.5, "mixed7": 1.0}
+
+
+@pytest.mark.parametrize("text", ["mixed3:lots", ":1.0", "", " , "])
+def test_bad_layer_weights_are_explained(text):
+    with pytest.raises(DreamlibError, match="name:weight|no layers"):
+        ob.parse_layer_weights(text)
+
+
+def test_nonsense_objective_parameters():
+    with pytest.raises(DreamlibError, match="channel"):
+        ob.channel("a", -1)
+    with pytest.raises(DreamlibError, match="has 2 channels"):
+        ob.channel("a", 7)(ACTS)
+    with pytest.raises(DreamlibError, match="border"):
+        ob.sum_of_squares("a", border=-2)
+    with pytest.raises(DreamlibError, match="unknown objective"):
+        ob.weighted_layers({"a": 1}, kind="max")
