@@ -11,6 +11,9 @@ One module per course idea:
 - ``octaves``    octave shapes and lost-detail reinjection
 - ``tiles``      random roll and tiled gradients for big images
 - ``dream``      the whole DeepDream, composed from the above
+- ``visualize``  feature visualisation from noise (notebook 01)
+- ``display``    live previews in notebooks
+- ``exercises``  checks for the notebooks' exercises
 - ``cli``        the ``dreamlib`` command line
 """
 

@@ -66,7 +66,7 @@ def build_parser():
     d.add_argument("--objective", default="sum_of_squares", choices=["sum_of_squares", "mean", "l2"],
                    help="what each layer contributes (default: sum_of_squares)")
     d.add_argument("--steps", type=_positive_int, help="ascent steps per octave (default 20; quick 5)")
-    d.add_argument("--step-size", type=_number, help="step size (default 0.01)")
+    d.add_argument("--step-size", type=_number, help="step size in network-input units (default: the model's, 0.01 for [-1, 1] inputs)")
     d.add_argument("--octaves", type=_positive_int, help="number of octaves (default 3; quick 2)")
     d.add_argument("--octave-scale", type=_number, help="size ratio between octaves (default 1.4)")
     d.add_argument("--tile-size", type=_positive_int, help="tile big images into tiles of this size (default 512; 0 = never)")

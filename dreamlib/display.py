@@ -48,3 +48,26 @@ class LivePreview:
     def on_octave(self, index, img):
         """Callback for ``Dreamer.dream(on_octave=...)``: show the picture after each octave."""
         self.update(img, f"after octave {index + 1}")
+
+
+def show_source(obj):
+    """Show the source code of a dreamlib function or class: the code you read is the code that runs."""
+    import inspect
+
+    source = inspect.getsource(obj)
+    if not _in_notebook():
+        print(source)
+        return
+    from IPython.display import Code, display
+
+    display(Code(source, language="python"))
+
+
+def show_grid(images, titles=None, cols=None, size=3.2):
+    """Show several pictures side by side now (mid-cell), not only at the end of the cell."""
+    import matplotlib.pyplot as plt
+
+    from dreamlib.images import image_grid
+
+    image_grid(images, titles, cols=cols, size=size)
+    plt.show()

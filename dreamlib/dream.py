@@ -27,7 +27,7 @@ class DreamSettings:
     """Every knob of a dream. ``DreamSettings.quick()`` gives small, fast values for a CPU."""
 
     steps: int = 20               # ascent steps per octave (keras.io: 20)
-    step_size: float = 0.01       # articles A, B, D
+    step_size: float = None       # None: the model's own (0.01 on [-1, 1] inputs, A's 0.01/255 on VGG)
     octaves: object = 3           # a count, or exponents such as range(-2, 3) (article B)
     octave_scale: float = 1.4     # article D and keras.io; article B uses 1.3
     lost_detail: bool = True      # reinject detail lost by shrinking (article D)
@@ -49,7 +49,8 @@ class DreamSettings:
 
     def check(self):
         """One clear error for each nonsense value."""
-        check_step_settings(self.steps, self.step_size, self.normalize, self.max_loss)
+        step_size = 1.0 if self.step_size is None else self.step_size  # None: the model's default
+        check_step_settings(self.steps, step_size, self.normalize, self.max_loss)
         if not isinstance(self.tile_size, (int, np.integer)) or self.tile_size < 0:
             raise DreamlibError(f"tile_size must be 0 (never tile) or a number of pixels; got {self.tile_size!r}")
         if self.jitter is not None and (not isinstance(self.jitter, (int, np.integer)) or self.jitter < 0):
@@ -150,6 +151,8 @@ class Dreamer:
         s = settings or DreamSettings.default()
         if overrides:
             s = DreamSettings(**{**asdict(s), **overrides})
+        if s.step_size is None:
+            s = DreamSettings(**{**asdict(s), "step_size": self.backbone.spec.step_size})
         s.check()
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3 or image.shape[-1] != 3:

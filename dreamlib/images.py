@@ -118,14 +118,15 @@ def resize_image(img, shape):
 
 
 def fit_within(img, max_size):
-    """Shrink ``img`` so its longest side is at most ``max_size`` (never enlarges)."""
+    """Shrink a [0, 255] picture so its longest side is at most ``max_size`` (never enlarges)."""
     if not isinstance(max_size, (int, np.integer)) or max_size < 1:
         raise DreamlibError(f"max_size must be a positive whole number of pixels; got {max_size!r}")
     height, width = img.shape[:2]
     scale = max_size / max(height, width)
     if scale >= 1:
         return np.asarray(img, dtype=np.float32)
-    return resize_image(img, (max(1, round(height * scale)), max(1, round(width * scale))))
+    smaller = resize_image(img, (max(1, round(height * scale)), max(1, round(width * scale))))
+    return np.clip(smaller, 0, 255)  # bicubic overshoots a little at sharp edges
 
 
 def to_uint8(img):

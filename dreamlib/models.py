@@ -48,12 +48,14 @@ class BackboneSpec:
     title: str
     keras_name: str                 # the function in keras.applications
     mode: str                       # preprocessing contract: "caffe" (VGG, ResNet) or "tf" ([-1, 1])
+    # caffe inputs are in pixel units, 127.5 times the [-1, 1] scale, so their steps are bigger
     layer_pattern: str              # regex of the dreamable layers
     default_layers: dict            # recommended layers and weights for a dream
     min_size: int                   # smallest input side the network accepts
     notop: WeightsFile
     top: WeightsFile = None         # with classifier, for classify()
     classifier_size: int = 224
+    step_size: float = 0.01         # default ascent step, in this network's input units
     kwargs: dict = field(default_factory=dict)  # extra arguments for the Keras builder
 
 
@@ -77,14 +79,14 @@ BACKBONES = {
             _w("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
                "253f8cb515780f3b799900260a226db6"),
             _w("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
-               "cbe5617147190e668d6c5d5026f83318")),
+               "cbe5617147190e668d6c5d5026f83318"), step_size=2.55),
         BackboneSpec(
             "resnet50", "ResNet50 (article C)", "ResNet50", "caffe",
             r"^conv\d_block\d_out$", {"conv4_block6_out": 1.0}, 32,
             _w("resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
                "4d473c1dd8becc155b73f8504c6f6626"),
             _w("resnet", "resnet50_weights_tf_dim_ordering_tf_kernels.h5",
-               "2cb95161c43110f7111970584f804107")),
+               "2cb95161c43110f7111970584f804107"), step_size=2.55),
         BackboneSpec(
             "mobilenet_v2", "MobileNetV2, alpha 0.5 (small, laptop-friendly)", "MobileNetV2", "tf",
             r"^(block_\d+_expand_relu|out_relu)$",
@@ -288,6 +290,13 @@ class Backbone:
     @property
     def weights_label(self):
         return UNTRAINED if self.untrained else "imagenet"
+
+    @property
+    def description(self):
+        """Which network and which weights: every picture should say so."""
+        if self.untrained:
+            return f"{self.spec.keras_name} - UNTRAINED network (random weights)"
+        return f"{self.spec.keras_name} - ImageNet weights"
 
     def preprocess(self, img):
         return preprocess(self.spec, img)

@@ -16,16 +16,27 @@ import tensorflow as tf
 from dreamlib.errors import DreamlibError
 
 
-def tile_edges(length, tile_size):
-    """Cut points splitting ``length`` pixels into equal tiles of at most ``tile_size``."""
+def tile_edges(length, tile_size, multiple_of=32):
+    """Cut points splitting ``length`` pixels into near-equal tiles of at most ``tile_size``.
+
+    Inner cuts fall on multiples of ``multiple_of`` (the networks' total stride, 32) when that
+    keeps every tile within ``tile_size``: a tile then sees the same pixel grid as the whole
+    image, so its gradient matches the untiled one everywhere but near the seams.
+    """
     if not isinstance(tile_size, (int, np.integer)) or tile_size < 1:
         raise DreamlibError(f"tile_size must be a positive whole number of pixels; got {tile_size!r}")
     count = max(1, math.ceil(length / tile_size))
-    return [round(i * length / count) for i in range(count + 1)]
+    even = [round(i * length / count) for i in range(count + 1)]
+    if multiple_of and multiple_of > 1:
+        aligned = [0] + [round(e / multiple_of) * multiple_of for e in even[1:-1]] + [length]
+        widths = [b - a for a, b in zip(aligned, aligned[1:])]
+        if all(0 < w <= tile_size for w in widths):
+            return aligned
+    return even
 
 
 def tile_slices(shape, tile_size):
-    """[(row slice, column slice)] of the tiles that cover an image of ``shape`` exactly once."""
+    """Rows of [(row slice, column slice)] tiles that cover an image of ``shape`` exactly once."""
     rows = tile_edges(shape[0], tile_size)
     cols = tile_edges(shape[1], tile_size)
     return [(slice(r0, r1), slice(c0, c1))
@@ -49,27 +60,51 @@ def random_roll(x, max_shift, rng):
 def tiled_gradient(x, gradient_fn, tile_size):
     """(summed loss, full gradient) of image ``x`` computed tile by tile with ``gradient_fn``."""
     x = tf.convert_to_tensor(x, tf.float32)
-    slices = tile_slices(x.shape[:2], tile_size)
-    if len(slices) == 1:
+    rows = tile_edges(x.shape[0], tile_size)
+    cols = tile_edges(x.shape[1], tile_size)
+    if len(rows) == 2 and len(cols) == 2:
         return gradient_fn(x)
-    gradient = np.zeros(x.shape, np.float32)
-    total = 0.0
-    for rows, cols in slices:
-        loss, g = gradient_fn(x[rows, cols])
-        gradient[rows, cols] = g.numpy()
-        total += loss
-    return total, tf.constant(gradient)
+    total, strips = 0.0, []
+    for r0, r1 in zip(rows, rows[1:]):
+        pieces = []
+        for c0, c1 in zip(cols, cols[1:]):
+            loss, g = gradient_fn(x[r0:r1, c0:c1])
+            total += loss
+            pieces.append(g)
+        strips.append(tf.concat(pieces, axis=1))
+    return total, tf.concat(strips, axis=0)
 
 
 def rolled_gradient(x, gradient_fn, tile_size=None, max_shift=0, rng=None):
     """Gradient of ``x`` after a random roll of up to ``max_shift`` (rolled back), tiled if asked."""
     rng = rng if rng is not None else np.random.default_rng()
-    rolled, (dy, dx) = random_roll(tf.convert_to_tensor(x, tf.float32), max_shift, rng)
-    if tile_size:
-        loss, gradient = tiled_gradient(rolled, gradient_fn, tile_size)
-    else:
-        loss, gradient = gradient_fn(rolled)
+    x = tf.convert_to_tensor(x, tf.float32)
+    if tile_size and needs_tiles(x.shape[:2], tile_size):
+        return rolled_tiled_gradient(x, gradient_fn, tile_size, random_shift(max_shift, rng))
+    rolled, (dy, dx) = random_roll(x, max_shift, rng)
+    loss, gradient = gradient_fn(rolled)
     return loss, tf.roll(gradient, shift=(-dy, -dx), axis=[0, 1])
+
+
+def rolled_tiled_gradient(x, gradient_fn, tile_size, shift):
+    """Roll by ``shift``, tile, take gradients, roll back - without a full-size rolled copy.
+
+    Tile (rows, cols) of the rolled image is x[(rows - dy) % H, (cols - dx) % W]: each tile is
+    gathered through wrapped indices and its gradient scattered back to the same places, so the
+    extra memory is one tile, not another whole image.
+    """
+    dy, dx = shift
+    height, width = x.shape[:2]
+    pixels = x.numpy()
+    gradient = np.empty(pixels.shape, np.float32)
+    total = 0.0
+    for rows, cols in tile_slices((height, width), tile_size):
+        index = np.ix_((np.arange(rows.start, rows.stop) - dy) % height,
+                       (np.arange(cols.start, cols.stop) - dx) % width)
+        loss, g = gradient_fn(pixels[index])
+        gradient[index] = g.numpy()
+        total += loss
+    return total, tf.convert_to_tensor(gradient)
 
 
 def needs_tiles(shape, tile_size):

@@ -191,9 +191,3 @@ def visualize_channel(backbone, layer, channel_index, steps=64, step_size=0.05, 
                      seed=seed, normalize=normalize, progress=progress, preview=preview,
                      preview_every=preview_every)
 
-
-def channel_activation(backbone, layer, channel_index, img):
-    """Mean activation of one channel for a float RGB picture: did the visualisation work?"""
-    gradient = LossGradient(backbone, channel(layer, channel_index))
-    loss, _ = gradient(backbone.preprocess(np.asarray(img, np.float32)))
-    return loss

@@ -22,7 +22,8 @@ def test_tiles_cover_every_pixel_exactly_once(shape, tile):
 
 def test_no_sliver_tiles_at_the_edge():
     # the TF tutorial's fixed grid would leave a 6-pixel strip (or skip it); equal splits don't
-    assert tile_edges(1030, 512) == [0, 343, 687, 1030]
+    assert tile_edges(1030, 512, multiple_of=1) == [0, 343, 687, 1030]
+    assert tile_edges(1030, 512) == [0, 352, 672, 1030]  # aligned to the stride of 32
 
 
 def test_bad_tile_size():
@@ -80,3 +81,16 @@ def test_rolled_gradient_without_shift_is_the_plain_gradient(lossgrad, random_mo
 
 def test_needs_tiles():
     assert needs_tiles((600, 300), 512) and not needs_tiles((512, 300), 512) and not needs_tiles((5000, 5000), 0)
+
+
+def test_rolled_tiles_equal_roll_tile_and_roll_back(lossgrad, random_mobilenet_v2):
+    from dreamlib.tiles import rolled_tiled_gradient
+
+    x = tf.constant(random_mobilenet_v2.preprocess(rng_image((100, 70))))
+    shift = (13, -29)
+    rolled = tf.roll(x, shift, axis=[0, 1])
+    loss, g = tiled_gradient(rolled, lossgrad, 40)
+    expected = tf.roll(g, (-shift[0], -shift[1]), axis=[0, 1])
+    fast_loss, fast = rolled_tiled_gradient(x, lossgrad, 40, shift)
+    assert np.isclose(loss, fast_loss, rtol=1e-5)
+    assert np.allclose(expected.numpy(), fast.numpy(), atol=1e-6)
