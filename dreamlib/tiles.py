@@ -86,6 +86,15 @@ def rolled_gradient(x, gradient_fn, tile_size=None, max_shift=0, rng=None):
     return loss, tf.roll(gradient, shift=(-dy, -dx), axis=[0, 1])
 
 
+def _wrapped(start, stop, shift, length):
+    """Where positions start..stop of an image rolled by ``shift`` come from: a slice if they
+    do not wrap around the edge (a cheap view), else an index array."""
+    first = (start - shift) % length
+    if first + (stop - start) <= length:
+        return slice(first, first + stop - start)
+    return (np.arange(start, stop) - shift) % length
+
+
 def rolled_tiled_gradient(x, gradient_fn, tile_size, shift):
     """Roll by ``shift``, tile, take gradients, roll back - without a full-size rolled copy.
 
@@ -99,8 +108,10 @@ def rolled_tiled_gradient(x, gradient_fn, tile_size, shift):
     gradient = np.empty(pixels.shape, np.float32)
     total = 0.0
     for rows, cols in tile_slices((height, width), tile_size):
-        index = np.ix_((np.arange(rows.start, rows.stop) - dy) % height,
-                       (np.arange(cols.start, cols.stop) - dx) % width)
+        r = _wrapped(rows.start, rows.stop, dy, height)
+        c = _wrapped(cols.start, cols.stop, dx, width)
+        index = np.ix_(np.arange(height)[r], np.arange(width)[c]) \
+            if not (isinstance(r, slice) and isinstance(c, slice)) else (r, c)
         loss, g = gradient_fn(pixels[index])
         gradient[index] = g.numpy()
         total += loss

@@ -94,3 +94,16 @@ def test_rolled_tiles_equal_roll_tile_and_roll_back(lossgrad, random_mobilenet_v
     fast_loss, fast = rolled_tiled_gradient(x, lossgrad, 40, shift)
     assert np.isclose(loss, fast_loss, rtol=1e-5)
     assert np.allclose(expected.numpy(), fast.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (40, 0), (-7, 55), (99, -69)])
+def test_rolled_tiles_for_every_kind_of_wrap(shift):
+    from dreamlib.tiles import rolled_tiled_gradient
+
+    def identity_gradient(tile):  # the gradient of sum(x^2)/2 is x itself
+        tile = tf.convert_to_tensor(tile)
+        return float(tf.reduce_sum(tile)), tile
+
+    x = tf.constant(rng_image((100, 70)))
+    loss, g = rolled_tiled_gradient(x, identity_gradient, 32, shift)
+    assert np.allclose(g.numpy(), x.numpy()) and np.isclose(loss, float(tf.reduce_sum(x)), rtol=1e-5)
