@@ -306,16 +306,13 @@ class Backbone:
 
 
 def _build(spec, weights_path, include_top):
+    """The Keras model: any input size for dreaming, the classifier's own size with the top."""
     import keras
 
     builder = getattr(keras.applications, spec.keras_name)
-    if include_top:
-        shape = (spec.classifier_size, spec.classifier_size, 3)
-    else:
-        shape = (None, None, 3)
-    return builder(weights=None, include_top=include_top, input_shape=shape, **spec.kwargs) \
-        if weights_path is None else \
-        builder(weights=str(weights_path), include_top=include_top, input_shape=shape, **spec.kwargs)
+    side = spec.classifier_size if include_top else None
+    weights = None if weights_path is None else str(weights_path)
+    return builder(weights=weights, include_top=include_top, input_shape=(side, side, 3), **spec.kwargs)
 
 
 def load_backbone(name, weights="imagenet", include_top=False, allow_random=None):
