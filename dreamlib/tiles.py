@@ -60,19 +60,10 @@ def random_roll(x, max_shift, rng):
 def tiled_gradient(x, gradient_fn, tile_size):
     """(summed loss, full gradient) of image ``x`` computed tile by tile with ``gradient_fn``."""
     x = tf.convert_to_tensor(x, tf.float32)
-    rows = tile_edges(x.shape[0], tile_size)
-    cols = tile_edges(x.shape[1], tile_size)
-    if len(rows) == 2 and len(cols) == 2:
+    if not needs_tiles(x.shape[:2], tile_size):
+        tile_edges(x.shape[0], tile_size)  # still rejects a nonsense tile_size
         return gradient_fn(x)
-    total, strips = 0.0, []
-    for r0, r1 in zip(rows, rows[1:]):
-        pieces = []
-        for c0, c1 in zip(cols, cols[1:]):
-            loss, g = gradient_fn(x[r0:r1, c0:c1])
-            total += loss
-            pieces.append(g)
-        strips.append(tf.concat(pieces, axis=1))
-    return total, tf.concat(strips, axis=0)
+    return rolled_tiled_gradient(x, gradient_fn, tile_size, (0, 0))
 
 
 def rolled_gradient(x, gradient_fn, tile_size=None, max_shift=0, rng=None):
