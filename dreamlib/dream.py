@@ -204,8 +204,7 @@ class Dreamer:
 
     def _to_pixels(self, x, shape):
         """Back to an RGB picture of the input's size (article A resizes back, too)."""
-        pixels = np.clip(self.backbone.deprocess(resize_image(x, shape[:2])), 0, 255)
-        return pixels.astype(np.float32)
+        return self.backbone.to_pixels(resize_image(x, shape[:2]))
 
 
 def dream(image, model="inception_v3", layers=None, objective="sum_of_squares", border=0,

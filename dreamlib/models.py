@@ -304,6 +304,10 @@ class Backbone:
     def deprocess(self, x):
         return deprocess(self.spec, x)
 
+    def to_pixels(self, x):
+        """Network input back to a displayable float RGB picture, clipped to [0, 255]."""
+        return np.clip(deprocess(self.spec, np.asarray(x, np.float32)), 0, 255).astype(np.float32)
+
 
 def _build(spec, weights_path, include_top):
     """The Keras model: any input size for dreaming, the classifier's own size with the top."""

@@ -22,12 +22,11 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from dreamlib.ascent import LossGradient, check_step_settings, gradient_ascent
+from dreamlib.ascent import _IMAGE, LossGradient, check_step_settings, gradient_ascent
 from dreamlib.errors import DreamlibError
 from dreamlib.objectives import Objective, channel
 from dreamlib.tiles import rolled_gradient
 
-_IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
 
 
 class Visualization(NamedTuple):
@@ -173,13 +172,8 @@ def visualize(backbone, objective, steps=64, step_size=0.05, size=128, jitter=8,
             x, chunk_losses, _ = gradient_ascent(x, gradient_fn, step_fn, chunk, step_size, None, bar)
             losses.extend(chunk_losses)
             if preview is not None:
-                preview.update(to_pixels(backbone, x), f"{title}: step {len(losses)}/{steps}")
-    return Visualization(to_pixels(backbone, x), losses)
-
-
-def to_pixels(backbone, x):
-    """Network input back to a float RGB picture in [0, 255]."""
-    return np.clip(backbone.deprocess(np.asarray(x, np.float32)), 0, 255).astype(np.float32)
+                preview.update(backbone.to_pixels(x), f"{title}: step {len(losses)}/{steps}")
+    return Visualization(backbone.to_pixels(x), losses)
 
 
 def visualize_channel(backbone, layer, channel_index, steps=64, step_size=0.05, size=128, jitter=8,
