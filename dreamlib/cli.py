@@ -1,6 +1,10 @@
 """The ``dreamlib`` command line (also ``python -m dreamlib``).
 
     dreamlib dream INPUT OUTPUT [--model M] [--layers name:weight,...] [--steps N] ...
+    dreamlib guided INPUT GUIDE OUTPUT [--guide-layer L] [same options as dream]
+    dreamlib zoom INPUT OUTPUT --frames N --zoom F [same options as dream]
+    dreamlib gan train --data fashion_mnist|DIR --epochs N --out RUN_DIR [--resume]
+    dreamlib gan sample RUN_DIR OUTPUT [--n 25]
     dreamlib layers MODEL
     dreamlib weights                 # which weights are cached
     dreamlib weights import FOLDER   # copy weight files from a folder into the Keras cache
@@ -48,6 +52,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"dreamlib: {message} (see `{self.prog} --help`)\n")
 
 
+def add_dream_options(parser, default_model="inception_v3"):
+    """The options every dreaming command shares (dream, guided, zoom)."""
+    from dreamlib.models import available_models
+
+    parser.set_defaults(default_model=default_model)
+    parser.add_argument("--model", choices=available_models(),
+                        help=f"backbone (default: {default_model}, or the best cached one when offline)")
+    parser.add_argument("--layers", help="layers and weights, e.g. mixed3:1.0,mixed5:1.5 (default: the model's)")
+    parser.add_argument("--objective", default="sum_of_squares", choices=["sum_of_squares", "mean", "l2"],
+                        help="what each layer contributes (default: sum_of_squares)")
+    parser.add_argument("--steps", type=_positive_int, help="ascent steps per octave (default 20; quick 5)")
+    parser.add_argument("--step-size", type=_number, help="step size in network-input units (default: the model's, 0.01 for [-1, 1] inputs)")
+    parser.add_argument("--octaves", type=_positive_int, help="number of octaves (default 3; quick 2)")
+    parser.add_argument("--octave-scale", type=_number, help="size ratio between octaves (default 1.4)")
+    parser.add_argument("--tile-size", type=_positive_int, help="tile big images into tiles of this size (default 512; 0 = never)")
+    parser.add_argument("--jitter", type=_positive_int, help="max random roll in pixels (default: tile size when tiled, else 0)")
+    parser.add_argument("--normalize", choices=["mean_abs", "std", "l2"], help="gradient normalisation (default mean_abs)")
+    parser.add_argument("--max-loss", type=_number, help="stop an octave once the loss exceeds this")
+    parser.add_argument("--no-lost-detail", action="store_true", help="do not reinject detail lost by shrinking")
+    parser.add_argument("--max-size", type=_positive_int, default=None,
+                        help="shrink the input so its longest side is at most this (default 500; quick 256)")
+    parser.add_argument("--seed", type=_positive_int, help="make the run repeatable")
+    parser.add_argument("--quick", action="store_true", help="small and fast settings (also DREAMLIB_QUICK=1)")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="use an UNTRAINED network (for testing only; the picture is stamped as such)")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+
+
 def build_parser():
     from dreamlib.models import available_models
 
@@ -60,27 +92,21 @@ def build_parser():
                                    "astronaut, rocket) and write OUTPUT (.png or .jpg).")
     d.add_argument("input")
     d.add_argument("output")
-    d.add_argument("--model", choices=available_models(),
-                   help="backbone (default: inception_v3, or the best cached one when offline)")
-    d.add_argument("--layers", help="layers and weights, e.g. mixed3:1.0,mixed5:1.5 (default: the model's)")
-    d.add_argument("--objective", default="sum_of_squares", choices=["sum_of_squares", "mean", "l2"],
-                   help="what each layer contributes (default: sum_of_squares)")
-    d.add_argument("--steps", type=_positive_int, help="ascent steps per octave (default 20; quick 5)")
-    d.add_argument("--step-size", type=_number, help="step size in network-input units (default: the model's, 0.01 for [-1, 1] inputs)")
-    d.add_argument("--octaves", type=_positive_int, help="number of octaves (default 3; quick 2)")
-    d.add_argument("--octave-scale", type=_number, help="size ratio between octaves (default 1.4)")
-    d.add_argument("--tile-size", type=_positive_int, help="tile big images into tiles of this size (default 512; 0 = never)")
-    d.add_argument("--jitter", type=_positive_int, help="max random roll in pixels (default: tile size when tiled, else 0)")
-    d.add_argument("--normalize", choices=["mean_abs", "std", "l2"], help="gradient normalisation (default mean_abs)")
-    d.add_argument("--max-loss", type=_number, help="stop an octave once the loss exceeds this")
-    d.add_argument("--no-lost-detail", action="store_true", help="do not reinject detail lost by shrinking")
-    d.add_argument("--max-size", type=_positive_int, default=None,
-                   help="shrink the input so its longest side is at most this (default 500; quick 256)")
-    d.add_argument("--seed", type=_positive_int, help="make the run repeatable")
-    d.add_argument("--quick", action="store_true", help="small and fast settings (also DREAMLIB_QUICK=1)")
-    d.add_argument("--random-weights", action="store_true",
-                   help="use an UNTRAINED network (for testing only; the picture is stamped as such)")
-    d.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    add_dream_options(d)
+
+    g = sub.add_parser("guided", help="dream toward the features of a guide picture (article C)",
+                       description="Dream on INPUT so that it grows what the network sees in GUIDE "
+                                   "(files or bundled samples), and write OUTPUT.")
+    g.add_argument("input")
+    g.add_argument("guide")
+    g.add_argument("output")
+    g.add_argument("--guide-layer", help="layer whose features are matched (default: the model's last default layer)")
+    g.add_argument("--guide-size", type=_positive_int, default=224,
+                        help="longest side the guide is shrunk to before its features are taken (default 224)")
+    add_dream_options(g, default_model="resnet50")
+
+    add_zoom_parser(sub)
+    add_gan_parsers(sub)
 
     layers = sub.add_parser("layers", help="list a model's dreamable layers")
     layers.add_argument("model", choices=available_models())
@@ -97,13 +123,13 @@ def _say(message):
     print(message, file=sys.stderr)
 
 
-def choose_model(requested, random_weights):
+def choose_model(requested, random_weights, default=None):
     """The model to dream with: the one asked for, or the best cached one when the default can't load."""
     from dreamlib import models
 
+    default = default or models.DEFAULT_MODEL
     if requested or random_weights:
-        return requested or models.DEFAULT_MODEL
-    default = models.DEFAULT_MODEL
+        return requested or default
     if models.weights_cached(default):
         return default
     try:
@@ -118,23 +144,22 @@ def choose_model(requested, random_weights):
         return fallback
 
 
-def cmd_dream(args):
-    from dreamlib import images, settings
+def check_output(output, *inputs, overwrite=False):
+    """The absolute output path, refusing to overwrite an input or (without --overwrite) any file."""
+    path = os.path.abspath(os.path.expanduser(output))
+    if os.path.exists(path):
+        for source in inputs:
+            if os.path.samefile(path, source):
+                raise DreamlibError(f"refusing to overwrite the input picture {output}: choose another output name")
+        if not overwrite:
+            raise DreamlibError(f"{output} already exists: choose another name or pass --overwrite")
+    return path
 
-    quick = args.quick or settings.is_quick()
-    source = images.resolve_image_source(args.input)
-    output = os.path.abspath(os.path.expanduser(args.output))
-    if os.path.exists(output) and os.path.samefile(output, source):
-        raise DreamlibError(f"refusing to overwrite the input picture {args.output}: choose another output name")
-    if os.path.exists(output) and not args.overwrite:
-        raise DreamlibError(f"{args.output} already exists: choose another name or pass --overwrite")
-    image = images.load_image(source, max_size=args.max_size or (256 if quick else 500))
-    # TensorFlow loads only now, after the cheap checks of the input and output
-    from dreamlib.dream import DreamSettings, Dreamer, default_objective
-    from dreamlib.objectives import parse_layer_weights
 
-    model = choose_model(args.model, args.random_weights)
-    layers = parse_layer_weights(args.layers) if args.layers else None
+def dream_settings_from(args, quick):
+    """A checked ``DreamSettings`` from the shared dream options (quick values under --quick)."""
+    from dreamlib.dream import DreamSettings
+
     overrides = {key: value for key, value in {
         "steps": args.steps, "step_size": args.step_size, "octaves": args.octaves,
         "octave_scale": args.octave_scale, "tile_size": args.tile_size, "jitter": args.jitter,
@@ -144,26 +169,105 @@ def cmd_dream(args):
         overrides["lost_detail"] = False
     dream_settings = DreamSettings.quick(**overrides) if quick else DreamSettings(**overrides)
     dream_settings.check()
+    return dream_settings
+
+
+def make_dreamer(args, objective_for=None):
+    """Choose the model, seed, warn about random weights, and build a ``Dreamer``.
+
+    ``objective_for(backbone)`` builds the objective once the backbone exists (guided dreams
+    need it); by default it is the --layers/--objective weighted-layer objective.
+    """
+    from dreamlib.dream import Dreamer, default_objective
+    from dreamlib.models import load_backbone
+    from dreamlib.objectives import parse_layer_weights
+
+    model = choose_model(args.model, args.random_weights, args.default_model)
     if args.seed is not None:
         import keras
 
         keras.utils.set_random_seed(args.seed)
     if args.random_weights:
         _say("dreamlib: WARNING: --random-weights: the network is UNTRAINED; the picture is not a real dream")
-    objective = default_objective(model, layers, args.objective)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dreamer = Dreamer(model, objective, weights=None if args.random_weights else "imagenet")
-    _say(f"dreamlib: dreaming on {source.name} ({image.shape[1]}x{image.shape[0]}) with {model}, "
-         f"{dreamer.objective.description}")
+        backbone = load_backbone(model, weights=None if args.random_weights else "imagenet",
+                                 allow_random=args.random_weights)
+    if objective_for is None:
+        layers = parse_layer_weights(args.layers) if args.layers else None
+        objective = default_objective(model, layers, args.objective)
+    else:
+        objective = objective_for(backbone)
+    return Dreamer(objective=objective, backbone=backbone)
+
+
+def load_input(args, name, quick):
+    """Resolve and load one input picture (a file or a bundled sample), shrunk to --max-size."""
+    from dreamlib import images
+
+    source = images.resolve_image_source(name)
+    return source, images.load_image(source, max_size=args.max_size or (256 if quick else 500))
+
+
+def run_dream(dreamer, image, source, output, dream_settings, args):
+    """Dream with a progress bar, save atomically, and say where the picture went."""
+    _say(f"dreamlib: dreaming on {source.name} ({image.shape[1]}x{image.shape[0]}) with "
+         f"{dreamer.backbone.name}, {dreamer.objective.description}")
     result = dreamer.dream(image, dream_settings, progress=True)
     if result.record.interrupted:
         _say("dreamlib: interrupted: saving the picture made so far")
     path = result.save(output, overwrite=args.overwrite, protect=[source])
     steps = sum(len(losses) for losses in result.record.losses)
-    print(f"Dream saved to {path} ({steps} steps in {result.record.seconds:.1f} s, model {model}, "
-          f"weights {result.record.weights})")
+    print(f"Dream saved to {path} ({steps} steps in {result.record.seconds:.1f} s, "
+          f"model {dreamer.backbone.name}, weights {result.record.weights})")
     return 0
+
+
+def cmd_dream(args):
+    from dreamlib import settings
+
+    quick = args.quick or settings.is_quick()
+    source, image = load_input(args, args.input, quick)
+    output = check_output(args.output, source, overwrite=args.overwrite)
+    dream_settings = dream_settings_from(args, quick)
+    # TensorFlow loads only now, after the cheap checks of the input and output
+    dreamer = make_dreamer(args)
+    return run_dream(dreamer, image, source, output, dream_settings, args)
+
+
+def cmd_guided(args):
+    from dreamlib import settings
+
+    quick = args.quick or settings.is_quick()
+    source, image = load_input(args, args.input, quick)
+    guide_source, guide = load_input(args, args.guide, quick)
+    from dreamlib.images import fit_within
+
+    guide = fit_within(guide, args.guide_size)
+    output = check_output(args.output, source, guide_source, overwrite=args.overwrite)
+    dream_settings = dream_settings_from(args, quick)
+    if args.layers:
+        raise DreamlibError("guided dreams match one layer: use --guide-layer NAME instead of --layers")
+    from dreamlib.guided import guided_objective
+
+    dreamer = make_dreamer(args, lambda backbone: guided_objective(backbone, guide, args.guide_layer))
+    return run_dream(dreamer, image, source, output, dream_settings, args)
+
+
+def add_zoom_parser(sub):
+    """``dreamlib zoom``: the infinite-zoom animation (dreamlib.zoom)."""
+
+
+def cmd_zoom(args):
+    raise DreamlibError("zoom is not available yet")
+
+
+def add_gan_parsers(sub):
+    """``dreamlib gan train`` and ``dreamlib gan sample`` (dreamlib.gan)."""
+
+
+def cmd_gan(args):
+    raise DreamlibError("gan is not available yet")
 
 
 def cmd_layers(args):
@@ -212,7 +316,8 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"dream": cmd_dream, "layers": cmd_layers, "weights": cmd_weights}
+    handlers = {"dream": cmd_dream, "guided": cmd_guided, "zoom": cmd_zoom, "gan": cmd_gan,
+                "layers": cmd_layers, "weights": cmd_weights}
     try:
         return handlers[args.command](args)
     except DreamlibError as e:
