@@ -11,6 +11,11 @@ One module per course idea:
 - ``octaves``    octave shapes and lost-detail reinjection
 - ``tiles``      random roll and tiled gradients for big images
 - ``dream``      the whole DeepDream, composed from the above
+- ``guided``     guided dreams: grow a guide picture's features (notebook 05)
+- ``zoom``       the infinite-zoom animation
+- ``widgets``    the interactive dream explorer for notebooks
+- ``data``       Fashion-MNIST, MNIST and folders of pictures for the GAN
+- ``gan``        the bonus DCGAN: builders, training, checkpoints (notebook 06)
 - ``visualize``  feature visualisation from noise (notebook 01)
 - ``display``    live previews in notebooks
 - ``exercises``  checks for the notebooks' exercises

@@ -22,6 +22,7 @@ from dreamlib.errors import DreamlibError
 EXAMPLES = """examples:
   dreamlib dream chelsea dreams/chelsea.png --quick
   dreamlib dream photo.jpg out.png --model vgg19 --layers block2_pool:0.5,block5_pool:1.2
+  dreamlib guided clouds chelsea dreams/cat_clouds.png --model resnet50
   dreamlib layers inception_v3
   dreamlib weights import /media/usb/keras-weights
 """
@@ -89,7 +90,7 @@ def build_parser():
 
     d = sub.add_parser("dream", help="dream on a picture and save the result",
                        description="Dream on INPUT (a file or a bundled sample: chelsea, coffee, "
-                                   "astronaut, rocket) and write OUTPUT (.png or .jpg).")
+                                   "astronaut, rocket, clouds) and write OUTPUT (.png or .jpg).")
     d.add_argument("input")
     d.add_argument("output")
     add_dream_options(d)
@@ -256,10 +257,54 @@ def cmd_guided(args):
 
 def add_zoom_parser(sub):
     """``dreamlib zoom``: the infinite-zoom animation (dreamlib.zoom)."""
+    z = sub.add_parser("zoom", help="dream, zoom in a little, dream again: an animated GIF or MP4",
+                       description="Make an infinite-zoom animation of INPUT (a file or a bundled sample): "
+                                   "each frame is a short dream on the previous frame enlarged about its "
+                                   "centre by --zoom. OUTPUT ends in .gif, or .mp4 when imageio-ffmpeg is "
+                                   "installed. Per frame the defaults are 1 octave of 10 steps (quick: 5).")
+    z.add_argument("input")
+    z.add_argument("output")
+    z.add_argument("--frames", type=_positive_int, help="number of frames (default 30; quick 4)")
+    z.add_argument("--zoom", type=_number, default=1.05,
+                   help="enlargement per frame, from 1 to 2 (default 1.05, as google/deepdream)")
+    z.add_argument("--fps", type=_number, default=12, help="frames per second of the animation (default 12)")
+    add_dream_options(z)
 
 
 def cmd_zoom(args):
-    raise DreamlibError("zoom is not available yet")
+    from dataclasses import replace
+
+    from dreamlib import settings
+    from dreamlib import zoom
+
+    quick = args.quick or settings.is_quick()
+    frames = zoom.check_frames(args.frames if args.frames is not None else (4 if quick else 30))
+    zoom.check_zoom(args.zoom)
+    zoom.check_fps(args.fps)
+    source, image = load_input(args, args.input, quick)
+    output = check_output(args.output, source, overwrite=args.overwrite)
+    zoom.check_animation_path(output)
+    # one octave of a few steps per frame unless asked: each frame continues the last one's dream
+    per_frame = zoom.frame_settings(quick=quick)
+    dream_settings = replace(dream_settings_from(args, quick),
+                             octaves=args.octaves if args.octaves is not None else per_frame.octaves,
+                             steps=args.steps if args.steps is not None else per_frame.steps)
+    dream_settings.check()
+    # TensorFlow loads only now, after the cheap checks of the input, output and zoom options
+    dreamer = make_dreamer(args)
+    _say(f"dreamlib: {frames} zoom frames of {source.name} ({image.shape[1]}x{image.shape[0]}), x{args.zoom:g} "
+         f"per frame, with {dreamer.backbone.name}, {dreamer.objective.description}")
+    made = zoom.zoom_frames(dreamer, image, frames, args.zoom, dream_settings, progress=True)
+    if not made:
+        raise DreamlibError("stopped before the first frame was made: nothing to save")
+    if len(made) < frames:
+        _say(f"dreamlib: interrupted: saving the {len(made)} frame(s) made so far")
+    path = zoom.save_animation(made, output, fps=args.fps, overwrite=args.overwrite, protect=[source])
+    seconds = sum(result.record.seconds for result in made)
+    print(f"Zoom animation saved to {path} ({len(made)} frames, {image.shape[1]}x{image.shape[0]}, "
+          f"{args.fps:g} fps, {seconds:.1f} s of dreaming, model {dreamer.backbone.name}, "
+          f"weights {made[0].record.weights})")
+    return 0
 
 
 def add_gan_parsers(sub):

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from dreamlib.errors import DreamlibError
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
-SAMPLES = ("chelsea", "coffee", "astronaut", "rocket")
+SAMPLES = ("chelsea", "coffee", "astronaut", "rocket", "clouds")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
                 ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 MAX_MEGAPIXELS = 80  # bigger inputs are almost always a mistake (or a decompression bomb)
