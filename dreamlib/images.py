@@ -145,29 +145,57 @@ def label_image(img, text):
     return np.asarray(pil, dtype=np.float32)
 
 
-def save_image(img, path, overwrite=False, protect=(), metadata=None):
-    """Save ``img`` to ``path`` atomically: a temp file in the same folder, then a rename.
+def atomic_write(path, write, overwrite=False, protect=(), example="dream.png"):
+    """Write a file through ``write(temp_path)`` and rename it into place: never a half-written file.
 
-    Never leaves a half-written file, refuses to replace an existing file unless ``overwrite``,
-    and never replaces a path listed in ``protect`` (the input pictures). ``metadata`` (a dict
-    of strings) is stored as PNG text chunks. Returns the final path.
+    Refuses to replace an existing file unless ``overwrite`` and never replaces a path listed in
+    ``protect`` (the input pictures). The temp file sits in the same folder and keeps the real
+    suffix (some writers, such as ffmpeg, choose the format from it). Returns the final path.
     """
     path = Path(path).expanduser()
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DreamlibError(
-            f"cannot save {path.name}: end the name with one of {', '.join(sorted(SAVE_FORMATS))}")
     for kept in protect:
         if kept is not None and Path(kept).exists() and path.resolve() == Path(kept).resolve():
             raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
     if path.exists() and not overwrite:
         raise DreamlibError(f"{path} already exists: choose another name or pass overwrite=True (--overwrite)")
     if path.is_dir():
-        raise DreamlibError(f"{path} is a folder: give a file name such as {path / 'dream.png'}")
+        raise DreamlibError(f"{path} is a folder: give a file name such as {path / example}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DreamlibError(f"cannot create the folder {path.parent} ({e.strerror}): choose another place") from None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())  # on disk before the rename
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; give them the usual mode
+        os.replace(tmp, path)
+    except BaseException as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, (OSError, RuntimeError)):  # a full disk, or an encoder failing
+            first_line = (str(e).strip().splitlines() or [""])[0]  # encoders' messages run for pages
+            reason = getattr(e, "strerror", None) or f"{e.__class__.__name__}: {first_line}"
+            raise DreamlibError(f"cannot write {path} ({reason}): check the folder and free space") from None
+        raise
+    return path
+
+
+def save_image(img, path, overwrite=False, protect=(), metadata=None):
+    """Save ``img`` to ``path`` atomically (see ``atomic_write``); ``metadata`` goes into PNG text chunks.
+
+    Never leaves a half-written file, refuses to replace an existing file unless ``overwrite``,
+    and never replaces a path listed in ``protect`` (the input pictures). Returns the final path.
+    """
+    path = Path(path).expanduser()
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DreamlibError(
+            f"cannot save {path.name}: end the name with one of {', '.join(sorted(SAVE_FORMATS))}")
     pil = Image.fromarray(to_uint8(img))
     options = {}
     if fmt == "PNG" and metadata:
@@ -178,20 +206,7 @@ def save_image(img, path, overwrite=False, protect=(), metadata=None):
         options["pnginfo"] = info
     if fmt == "JPEG":
         options["quality"] = 92
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pil.save(f, format=fmt, **options)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise DreamlibError(f"cannot write {path} ({e.strerror or e}): check the folder and free space") from None
-        raise
-    return path
+    return atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **options), overwrite, protect)
 
 
 def image_grid(images, titles=None, cols=None, size=3.0):

@@ -131,7 +131,8 @@ def test_failed_save_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch)
     before = target.read_bytes()
 
     def broken_save(self, fp, *args, **kwargs):
-        fp.write(b"half a picture")
+        with open(fp, "wb") as f:
+            f.write(b"half a picture")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
@@ -141,6 +142,15 @@ def test_failed_save_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch)
         images.save_image(img, tmp_path / "new.png")
     assert target.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["keep.png"]
+
+
+def test_saved_files_are_readable_by_others_as_the_umask_allows(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = images.save_image(np.zeros((8, 8, 3), np.float32), tmp_path / "shared.png")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_label_marks_the_bottom_strip():
