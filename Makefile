@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "dreamlib needs Python 3.10 or newer: install it and run make again (or make PYTHON=python3.11 ...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,course]"
+	$(BIN)/python -m pip install --quiet -e ".[test,course,video]"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -90,13 +90,22 @@ class LossGradient:
         return self.loss_and_gradient.experimental_get_tracing_count()
 
 
-def gradient_ascent(x, gradient_fn, step_fn, steps, step_size, max_loss=None, progress=None):
+class AscentStopped(Exception):
+    """Raised by ``gradient_ascent`` when ``on_step`` asks to stop; carries the picture so far."""
+
+    def __init__(self, x, losses):
+        super().__init__("stopped")
+        self.x, self.losses = x, losses
+
+
+def gradient_ascent(x, gradient_fn, step_fn, steps, step_size, max_loss=None, progress=None, on_step=None):
     """Run up to ``steps`` ascent steps on preprocessed image ``x``.
 
     ``gradient_fn(x) -> (loss, gradient)`` (whole image or tiled), ``step_fn(x, g, step_size)``
     applies one step. Stops early, before stepping, once the loss exceeds ``max_loss`` (articles
     A and D) so the picture does not drift too far from the original. ``progress`` is a tqdm bar
-    to advance. Returns (x, losses, stopped_early).
+    to advance; ``on_step(step, loss)`` is called after every step and may return False to stop
+    at once (``AscentStopped`` then carries the picture). Returns (x, losses, stopped_early).
     """
     losses = []
     for _ in range(steps):
@@ -110,4 +119,6 @@ def gradient_ascent(x, gradient_fn, step_fn, steps, step_size, max_loss=None, pr
         if progress is not None:
             progress.update(1)
             progress.set_postfix(loss=f"{loss:.4g}")
+        if on_step is not None and on_step(len(losses), loss) is False:
+            raise AscentStopped(x, losses)
     return x, losses, False

@@ -4,6 +4,7 @@
 gradient so that several dreams (a notebook's comparison grid) do not rebuild anything.
 """
 
+import functools
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -11,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from dreamlib import settings
-from dreamlib.ascent import LossGradient, check_step_settings, gradient_ascent
+from dreamlib.ascent import AscentStopped, LossGradient, check_step_settings, gradient_ascent
 from dreamlib.errors import DreamlibError
 from dreamlib.images import label_image, resize_image, save_image, show
 from dreamlib.models import get_spec, load_backbone
@@ -138,13 +139,15 @@ class Dreamer:
     def untrained(self):
         return self.backbone.untrained
 
-    def dream(self, image, settings=None, progress=True, on_octave=None, **overrides):
+    def dream(self, image, settings=None, progress=True, on_octave=None, on_step=None, **overrides):
         """Dream on ``image`` (float RGB [0, 255]) and return a ``DreamResult``.
 
         ``settings`` is a ``DreamSettings`` (default: ``DreamSettings.default()``), ``overrides``
         change single fields. ``on_octave(index, picture)`` is called after every octave with the
         picture so far (for live previews); if it returns False the dream stops there, keeping
-        what was made. A KeyboardInterrupt also keeps the picture made so far.
+        what was made. ``on_step(octave, step, loss)`` is called after every ascent step and may
+        return False to stop mid-octave (a Stop button). A KeyboardInterrupt also keeps the
+        picture made so far.
         """
         from tqdm.auto import tqdm
 
@@ -185,8 +188,16 @@ class Dreamer:
                 def step_fn(x, g, step_size):
                     return self.gradient.step(x, g, step_size, s.normalize)
 
-                x, losses, stopped = gradient_ascent(tf.constant(x, tf.float32), gradient_fn, step_fn,
-                                                     s.steps, s.step_size, s.max_loss, bar)
+                step_hook = None if on_step is None else functools.partial(on_step, index)
+                try:
+                    x, losses, stopped = gradient_ascent(tf.constant(x, tf.float32), gradient_fn, step_fn,
+                                                         s.steps, s.step_size, s.max_loss, bar, step_hook)
+                except AscentStopped as stop:
+                    record.losses.append(stop.losses)
+                    record.stopped_early.append(False)
+                    record.interrupted = True
+                    x = np.asarray(stop.x)
+                    break
                 if stopped:
                     bar.update(s.steps - len(losses))
                 x = np.asarray(x)

@@ -101,3 +101,17 @@ def test_one_call_dream_with_random_weights_is_repeatable(cat):
     kwargs = dict(model="mobilenet_v2", layers=LAYERS, weights=None, steps=2, octaves=1, seed=3, progress=False)
     first, second = dream(cat, **kwargs), dream(cat, **kwargs)
     assert first.untrained and np.array_equal(first.image, second.image)
+
+
+def test_on_step_reports_every_step_and_can_stop_mid_octave(random_mobilenet_v2, cat):
+    dreamer = Dreamer(objective={"block_1_expand_relu": 1.0}, backbone=random_mobilenet_v2)
+    seen = []
+
+    def on_step(octave, step, loss):
+        seen.append((octave, step))
+        return not (octave == 1 and step == 2)   # stop after the 2nd step of the 2nd octave
+
+    result = dreamer.dream(cat, DreamSettings(steps=4, octaves=3, seed=0), progress=False, on_step=on_step)
+    assert seen == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 1), (1, 2)]
+    assert result.record.interrupted and [len(l) for l in result.record.losses] == [4, 2]
+    assert result.image.shape == cat.shape and np.abs(result.image - cat).mean() > 0
