@@ -1,0 +1,345 @@
+"""Training data for the DCGAN bonus: Fashion-MNIST (or MNIST), and a folder of your own pictures.
+
+Fashion-MNIST is looked for in this order, so that a classroom without internet still works:
+
+1. the folder named by ``DREAMLIB_FASHION_MNIST_DIR`` (MNIST: ``DREAMLIB_MNIST_DIR``), which must
+   hold the four ``*-ubyte.gz`` files (when the variable is set, nothing else is tried);
+2. Keras's own cache, ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``), which one online
+   ``keras.datasets.fashion_mnist.load_data()`` fills;
+3. Debian's ``dataset-fashion-mnist`` package, ``/usr/share/datasets/fashion-mnist`` (Debian
+   packages no MNIST digits);
+4. the Keras download itself.
+
+A GAN's generator ends in tanh, so training pictures are scaled to [-1, 1] (``to_gan_range``).
+"""
+
+import gzip
+import os
+import struct
+import warnings
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from dreamlib.errors import DreamlibError
+from dreamlib.images import MAX_MEGAPIXELS, _check_shape, load_image, resize_image
+
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+KINDS = ("fashion_mnist", "mnist")
+SPLITS = ("train", "test")
+ENV_VARS = {"fashion_mnist": "DREAMLIB_FASHION_MNIST_DIR", "mnist": "DREAMLIB_MNIST_DIR"}
+DEBIAN_PACKAGE = "dataset-fashion-mnist"
+DEBIAN_DIRS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist")}
+# where keras.datasets.<kind>.load_data() keeps its copy, under $KERAS_HOME/datasets
+KERAS_CACHE = {"fashion_mnist": "fashion-mnist", "mnist": "mnist.npz"}
+IDX_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+             "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+IDX_UBYTE = 0x08  # the idx type code for unsigned bytes, the only one (Fashion-)MNIST uses
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601 weights for grayscale pictures
+
+
+# ----------------------------------------------------------------------------- Fashion-MNIST
+
+def keras_datasets_dir():
+    """Folder where Keras caches data sets: ``$KERAS_HOME/datasets`` (default ``~/.keras``)."""
+    from dreamlib.models import cache_dir
+
+    return cache_dir().parent / "datasets"
+
+
+def _check_kind_split(kind, split):
+    if kind not in KINDS:
+        raise DreamlibError(f"unknown data set {kind!r}: choose one of {', '.join(KINDS)}")
+    if split not in SPLITS:
+        raise DreamlibError(f"unknown split {split!r}: choose 'train' (60,000 pictures) or 'test' (10,000)")
+
+
+def read_idx(path):
+    """Read one idx file (MNIST's format, gzipped or not) as uint8, checking magic number and size."""
+    path = Path(path)
+    again = "delete it and copy or download it again"
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as e:
+        raise DreamlibError(f"{path} is damaged or truncated ({e.__class__.__name__}): {again}") from None
+    if len(raw) < 4 or raw[:3] != bytes([0, 0, IDX_UBYTE]) or not 1 <= raw[3] <= 4:
+        raise DreamlibError(f"{path} is not an idx file of bytes (wrong magic number {raw[:4].hex() or 'none'}): {again}")
+    header = 4 + 4 * raw[3]
+    if len(raw) < header:
+        raise DreamlibError(f"{path} ends inside its header: {again}")
+    shape = struct.unpack(f">{raw[3]}I", raw[4:header])
+    expected, found = int(np.prod(shape)), len(raw) - header
+    if found != expected:
+        raise DreamlibError(f"{path} holds {found} bytes of data but its header promises {expected} "
+                            f"(shape {shape}): {again}")
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape).copy()
+
+
+def _idx_path(folder, name):
+    """The file ``name`` in ``folder``, gzipped or already unpacked; None when neither is there."""
+    for candidate in (folder / name, folder / name.removesuffix(".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _has_split(source, split):
+    if source.suffix == ".npz":
+        return source.is_file()
+    return source.is_dir() and all(_idx_path(source, name) for name in IDX_FILES[split])
+
+
+def _read_idx_split(folder, split):
+    images_name, labels_name = IDX_FILES[split]
+    images_path, labels_path = _idx_path(folder, images_name), _idx_path(folder, labels_name)
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or labels.ndim != 1:
+        raise DreamlibError(f"{images_path} should hold pictures (3 axes) and {labels_path} labels (1 axis); "
+                            f"got shapes {images.shape} and {labels.shape}: are the files swapped?")
+    if len(images) != len(labels):
+        raise DreamlibError(f"{images_path} holds {len(images)} pictures but {labels_path} {len(labels)} "
+                            f"labels: the two files come from different copies, get both again")
+    return images, labels
+
+
+def _read_npz_split(path, split):
+    suffix = "train" if split == "train" else "test"
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return np.asarray(f[f"x_{suffix}"], np.uint8), np.asarray(f[f"y_{suffix}"], np.uint8)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise DreamlibError(f"{path} is damaged or not Keras's file ({e.__class__.__name__}): "
+                            f"delete it and load the data set again") from None
+
+
+def locate_dataset(kind="fashion_mnist", split="train"):
+    """Where ``load_fashion_mnist`` reads from: a folder (or Keras's ``mnist.npz``), or None to download."""
+    _check_kind_split(kind, split)
+    env = ENV_VARS[kind]
+    named = os.environ.get(env, "").strip()
+    if named:
+        folder = Path(named).expanduser()
+        if not folder.is_dir():
+            what = "a file, not a folder" if folder.exists() else "not there"
+            raise DreamlibError(f"{env}={named} is {what}: point it at the folder that holds "
+                                f"{' and '.join(IDX_FILES[split])}, or unset it")
+        missing = [name for name in IDX_FILES[split] if _idx_path(folder, name) is None]
+        if missing:
+            raise DreamlibError(f"{env}={named} has no {' or '.join(missing)}: copy the four *-ubyte.gz "
+                                f"files of {kind} into that folder, or unset {env}")
+        return folder
+    candidates = [keras_datasets_dir() / KERAS_CACHE[kind]]
+    if kind in DEBIAN_DIRS:
+        candidates.append(DEBIAN_DIRS[kind])
+    return next((source for source in candidates if _has_split(source, split)), None)
+
+
+def _download(kind):
+    """Keras's own loader, the first choice online (it also fills Keras's cache for next time)."""
+    import keras
+
+    return getattr(keras.datasets, kind).load_data()
+
+
+def _how_to_get(kind, reason):
+    env, files = ENV_VARS[kind], ", ".join(IDX_FILES["train"] + IDX_FILES["test"])
+    options = []
+    if kind in DEBIAN_DIRS:
+        options.append(f"install Debian's package (sudo apt-get install {DEBIAN_PACKAGE})")
+    options.append(f"set {env} to a folder holding {files}")
+    options.append(f"connect to the internet once (Keras then keeps a copy in {keras_datasets_dir()})")
+    reason = str(reason).strip().splitlines()[0][:160] if str(reason).strip() else reason.__class__.__name__
+    return f"{kind} is not on this machine and the download failed ({reason}): " + ", or ".join(options)
+
+
+def load_fashion_mnist(kind="fashion_mnist", split="train"):
+    """Fashion-MNIST (or ``kind="mnist"``) as uint8 pictures (N, 28, 28) and uint8 labels (N,), offline first."""
+    source = locate_dataset(kind, split)
+    if source is not None:
+        return _read_npz_split(source, split) if source.suffix == ".npz" else _read_idx_split(source, split)
+    try:
+        train, test = _download(kind)
+    except Exception as e:  # offline, SSL, proxy, a half-written cache: all end in the same advice
+        raise DreamlibError(_how_to_get(kind, e)) from None
+    images, labels = train if split == "train" else test
+    return np.asarray(images, np.uint8), np.asarray(labels, np.uint8)
+
+
+# ----------------------------------------------------------------------------- to and from [-1, 1]
+
+def to_gan_range(images):
+    """A batch of [0, 255] pictures, (N, H, W) or (N, H, W, C), as float32 in [-1, 1] with a channel axis."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise DreamlibError(f"expected a batch of pictures shaped (N, H, W) or (N, H, W, C); got {images.shape}")
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise DreamlibError("pictures for to_gan_range must hold values 0..255 "
+                            f"(got {images.min():.3g}..{images.max():.3g}): are they already scaled?")
+    return images.astype(np.float32) / 127.5 - 1.0
+
+
+def from_gan_range(images):
+    """Generator output in [-1, 1] back to float RGB [0, 255] pictures (gray repeated to 3 channels)."""
+    images = (np.clip(np.asarray(images, np.float32), -1.0, 1.0) + 1.0) * 127.5
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    return images
+
+
+def _check_count(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise DreamlibError(f"{name} must be a positive whole number; got {value!r}")
+    return int(value)
+
+
+def array_dataset(images, batch_size=64, seed=0, limit=None):
+    """Shuffled float32 [-1, 1] batches (B, H, W, C) from uint8 pictures; a new order every epoch, same seed same orders."""
+    import tensorflow as tf
+
+    batch_size = _check_count(batch_size, "batch_size")
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise DreamlibError(f"array_dataset wants uint8 pictures shaped (N, H, W) or (N, H, W, C); "
+                            f"got {images.dtype} {images.shape}")
+    if limit is not None:
+        images = images[:_check_count(limit, "limit")]
+    if len(images) < batch_size:
+        raise DreamlibError(f"only {len(images)} pictures, fewer than one batch of {batch_size}: "
+                            f"lower batch_size or raise limit")
+    if images.ndim == 3:
+        images = images[..., None]
+    # shuffle and batch the small uint8 pictures, scale per batch: the float copy never exists in full
+    ds = tf.data.Dataset.from_tensor_slices(images)
+    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# ----------------------------------------------------------------------------- your own pictures
+
+def center_crop_resize(img, size):
+    """Cut the largest centred part of ``img`` with the aspect ratio of ``size`` = (height, width), then resize."""
+    height, width = _check_shape(size)
+    img = np.asarray(img, np.float32)
+    h, w = img.shape[:2]
+    if w * height > h * width:  # too wide: keep the middle columns
+        keep = max(1, round(h * width / height))
+        img = img[:, (w - keep) // 2:(w - keep) // 2 + keep]
+    else:  # too tall (or exact): keep the middle rows
+        keep = max(1, round(w * height / width))
+        img = img[(h - keep) // 2:(h - keep) // 2 + keep]
+    return np.clip(resize_image(img, (height, width)), 0, 255)  # bicubic overshoots at sharp edges
+
+
+def load_training_picture(path, image_size=(64, 64), channels=3):
+    """One picture as float32 (H, W, channels) in [-1, 1]: upright, any mode, centre-cropped, resized."""
+    img = center_crop_resize(load_image(path), image_size)
+    if channels == 1:
+        img = img @ LUMA[:, None]
+    return img / 127.5 - 1.0
+
+
+def _is_hidden(path, folder):
+    # .ipynb_checkpoints, macOS ._photo.jpg resource forks, .DS_Store: never pictures of yours
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
+
+
+def _problem(path):
+    """Why ``path`` is not a usable picture (a short reason), or None when it is fine."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as pil:
+                width, height = pil.size
+                pil.verify()  # reads the structure without decoding every pixel: cheap
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"more than {MAX_MEGAPIXELS} megapixels"
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
+        return f"not a readable picture ({e.__class__.__name__})"
+    if width * height > MAX_MEGAPIXELS * 1e6:
+        return f"{width}x{height} is more than {MAX_MEGAPIXELS} megapixels"
+    return None
+
+
+def scan_image_folder(folder):
+    """Pictures under ``folder`` (recursively): (usable paths, skipped [(path, reason)]), both sorted."""
+    from tqdm.auto import tqdm
+
+    folder = Path(folder).expanduser()
+    if not folder.exists():
+        raise DreamlibError(f"no folder at {folder}: check the path to your pictures")
+    if not folder.is_dir():
+        raise DreamlibError(f"{folder} is a file, not a folder: give the folder that holds your pictures")
+    candidates = sorted(p for p in folder.rglob("*")
+                        if p.suffix.lower() in IMAGE_EXTENSIONS and not _is_hidden(p, folder) and p.is_file())
+    if not candidates:
+        raise DreamlibError(f"no pictures in {folder} or its subfolders (dreamlib reads "
+                            f"{', '.join(IMAGE_EXTENSIONS)}): put your pictures there")
+    usable, skipped = [], []
+    for path in tqdm(candidates, desc="checking pictures", unit="file", disable=len(candidates) < 500):
+        reason = _problem(path)
+        if reason is None:
+            usable.append(path)
+        else:
+            skipped.append((path, reason))
+    if not usable:
+        path, reason = skipped[0]
+        raise DreamlibError(f"none of the {len(skipped)} pictures in {folder} can be read "
+                            f"(for example {path.name}: {reason}): re-export them as JPEG or PNG")
+    return usable, skipped
+
+
+def image_folder_dataset(folder, image_size=(64, 64), channels=3, batch_size=32, seed=0):
+    """Stream a folder of pictures as shuffled float32 [-1, 1] batches: (dataset, usable count, skipped).
+
+    Only file names sit in memory; each picture is opened when its batch is needed. A picture
+    that breaks after the scan is dropped from the epoch and added to ``skipped``.
+    """
+    import tensorflow as tf
+
+    height, width = _check_shape(image_size)
+    if channels not in (1, 3):
+        raise DreamlibError(f"channels must be 1 (gray) or 3 (colour); got {channels!r}")
+    batch_size = _check_count(batch_size, "batch_size")
+    paths, skipped = scan_image_folder(folder)
+    if len(paths) < batch_size:
+        raise DreamlibError(f"only {len(paths)} usable pictures in {folder} ({len(skipped)} skipped), fewer "
+                            f"than one batch of {batch_size}: add pictures or lower batch_size")
+    blank = np.zeros((height, width, channels), np.float32)
+
+    def load(path):
+        path = path.decode()
+        try:
+            return load_training_picture(path, (height, width), channels).astype(np.float32), True
+        except (DreamlibError, OSError) as e:
+            if all(str(p) != path for p, _ in skipped):
+                skipped.append((Path(path), f"unreadable while training: {e}"))
+            return blank, False
+
+    def load_tensor(path):
+        img, ok = tf.numpy_function(load, [path], (tf.float32, tf.bool))
+        img.set_shape((height, width, channels))
+        return img, ok
+
+    def loaded(img, ok):
+        return ok
+
+    def picture(img, ok):
+        return img
+
+    ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
+    ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)  # file names only: cheap
+    ds = ds.map(load_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.filter(loaded).map(picture)
+    ds = ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return ds, len(paths), skipped
