@@ -23,6 +23,8 @@ EXAMPLES = """examples:
   dreamlib dream chelsea dreams/chelsea.png --quick
   dreamlib dream photo.jpg out.png --model vgg19 --layers block2_pool:0.5,block5_pool:1.2
   dreamlib guided clouds chelsea dreams/cat_clouds.png --model resnet50
+  dreamlib zoom chelsea dreams/zoom.gif --frames 30 --zoom 1.05
+  dreamlib gan train --data fashion_mnist --epochs 5 --out runs/fashion
   dreamlib layers inception_v3
   dreamlib weights import /media/usb/keras-weights
 """
@@ -309,10 +311,78 @@ def cmd_zoom(args):
 
 def add_gan_parsers(sub):
     """``dreamlib gan train`` and ``dreamlib gan sample`` (dreamlib.gan)."""
+    gan = sub.add_parser("gan", help="train a DCGAN (article E) or draw pictures from one",
+                         description="Train a DCGAN on Fashion-MNIST or a folder of your pictures, "
+                                     "or draw new pictures from a trained run.")
+    gsub = gan.add_subparsers(dest="gan_command", metavar="ACTION", parser_class=_Parser, required=True)
+    t = gsub.add_parser("train", help="train (or --resume) a DCGAN, saving a sample grid and a checkpoint every epoch",
+                        description="Train a DCGAN into RUN_DIR: config.json, history.json, grids/, "
+                                    "checkpoints/ and training.gif. Stop it any time: --resume "
+                                    "continues from the last checkpoint with the same result.")
+    t.add_argument("--data", required=True, metavar="fashion_mnist|mnist|DIR",
+                   help="a data set name or a folder of your pictures (searched recursively)")
+    t.add_argument("--out", required=True, metavar="RUN_DIR", help="folder for the run's files")
+    t.add_argument("--epochs", type=_positive_int, help="epochs in all, counting resumed ones (default 20; quick 2)")
+    t.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    t.add_argument("--seed", type=_positive_int, default=0, help="weights, noise and data order (default 0)")
+    t.add_argument("--batch-size", type=_positive_int, help="pictures per step (default 50, article E's)")
+    t.add_argument("--limit", type=_positive_int, help="train on the first N pictures only (quick: 2000; folders 500)")
+    t.add_argument("--image-size", default=None, metavar="HxW",
+                   help="size folder pictures are cropped and resized to (default 64x64; quick 32x32)")
+    t.add_argument("--gray", action="store_true", help="train on folder pictures in gray (1 channel)")
+    t.add_argument("--quick", action="store_true", help="a small, fast run (also DREAMLIB_QUICK=1)")
+    s = gsub.add_parser("sample", help="write a grid of new pictures from a trained run",
+                        description="Draw N new pictures from RUN_DIR's last checkpoint and save them "
+                                    "as one grid picture OUTPUT (.png or .jpg).")
+    s.add_argument("run_dir", metavar="RUN_DIR")
+    s.add_argument("output", metavar="OUTPUT")
+    s.add_argument("--n", type=_positive_int, default=25, help="number of pictures (default 25, up to 400)")
+    s.add_argument("--seed", type=_positive_int, help="the same seed draws the same pictures")
+    s.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
 
 
 def cmd_gan(args):
-    raise DreamlibError("gan is not available yet")
+    from dreamlib import settings
+
+    if args.gan_command == "sample":
+        output = check_output(args.output, overwrite=args.overwrite)
+        from dreamlib import gan
+        from dreamlib.images import save_image
+
+        grid = gan.sample(args.run_dir, n=args.n, seed=args.seed)
+        path = save_image(grid, output, overwrite=args.overwrite)
+        print(f"{args.n} samples saved to {path}")
+        return 0
+
+    quick = args.quick or settings.is_quick()
+    named = args.data in ("fashion_mnist", "mnist")
+    if named and (args.image_size or args.gray):
+        raise DreamlibError(f"--image-size and --gray are for folders of pictures: {args.data} is 28x28 gray")
+    # TensorFlow loads only now, after the cheap checks
+    from dreamlib import gan
+
+    size = gan.parse_image_size(args.image_size or ("32x32" if quick else "64x64"))
+    limit = args.limit if args.limit is not None else (2000 if named else 500) if quick else None
+    images, description = gan.training_pictures(args.data, size, 1 if args.gray else 3, limit, args.seed)
+    epochs = args.epochs if args.epochs is not None else (2 if quick else 20)
+    _say(f"dreamlib: training a DCGAN on {description}, {epochs} epochs, into {args.out}")
+
+    def report(epoch, logs, grid):
+        print(f"epoch {epoch}/{epochs} [D loss {logs['d_loss']:.3f}, acc {100 * logs['d_acc']:.1f}%] "
+              f"[G loss {logs['g_loss']:.3f}] {logs['seconds']:.1f} s", flush=True)
+
+    run = gan.train_gan(images, args.out, epochs, seed=args.seed, resume=args.resume, on_epoch=report,
+                        batch_size=gan.BATCH_SIZE if args.batch_size is None else args.batch_size,
+                        description=description)
+    if run.start_epoch >= epochs:
+        print(f"{args.out} already has {run.start_epoch} epochs: ask for more with --epochs")
+    gif = gan.training_gif(args.out, os.path.join(args.out, "training.gif"), overwrite=True)
+    if run.interrupted:
+        _say(f"dreamlib: interrupted after {run.epochs_done} epochs: continue with --resume")
+        return 130
+    print(f"Trained {run.epochs_done} epochs into {args.out} (grids in {os.path.join(args.out, 'grids')}, "
+          f"animation {gif}); draw pictures with `dreamlib gan sample {args.out} samples.png`")
+    return 0
 
 
 def cmd_layers(args):
