@@ -363,7 +363,7 @@ def cmd_gan(args):
 
     size = gan.parse_image_size(args.image_size or ("32x32" if quick else "64x64"))
     limit = args.limit if args.limit is not None else (2000 if named else 500) if quick else None
-    images, description = gan.training_pictures(args.data, size, 1 if args.gray else 3, limit, args.seed)
+    pictures, description = gan.training_pictures(args.data, size, 1 if args.gray else 3, limit, args.seed)
     epochs = args.epochs if args.epochs is not None else (2 if quick else 20)
     _say(f"dreamlib: training a DCGAN on {description}, {epochs} epochs, into {args.out}")
 
@@ -371,7 +371,7 @@ def cmd_gan(args):
         print(f"epoch {epoch}/{epochs} [D loss {logs['d_loss']:.3f}, acc {100 * logs['d_acc']:.1f}%] "
               f"[G loss {logs['g_loss']:.3f}] {logs['seconds']:.1f} s", flush=True)
 
-    run = gan.train_gan(images, args.out, epochs, seed=args.seed, resume=args.resume, on_epoch=report,
+    run = gan.train_gan(pictures, args.out, epochs, seed=args.seed, resume=args.resume, on_epoch=report,
                         batch_size=gan.BATCH_SIZE if args.batch_size is None else args.batch_size,
                         description=description)
     if run.start_epoch >= epochs:

@@ -299,47 +299,74 @@ def scan_image_folder(folder):
     return usable, skipped
 
 
+def epoch_order(count, seed, epoch):
+    """The order of ``count`` pictures in epoch ``epoch``: fixed by (seed, epoch), so a resumed run repeats it."""
+    return np.random.default_rng([int(seed), int(epoch)]).permutation(count)
+
+
+class PictureFolder:
+    """A checked folder of training pictures: the file names in memory, each picture read when needed."""
+
+    def __init__(self, folder, image_size=(64, 64), channels=3):
+        self.image_size = _check_shape(image_size)
+        if channels not in (1, 3):
+            raise DreamlibError(f"channels must be 1 (gray) or 3 (colour); got {channels!r}")
+        self.folder, self.channels = Path(folder).expanduser(), channels
+        self.paths, self.skipped = scan_image_folder(self.folder)
+
+    def __len__(self):
+        return len(self.paths)
+
+    @property
+    def image_shape(self):
+        return (*self.image_size, self.channels)
+
+    def dataset(self, batch_size=32, seed=0, epoch=None):
+        """Shuffled float32 [-1, 1] batches, streamed.
+
+        With ``epoch=None`` the order changes every time the dataset is read (seeded); with an
+        ``epoch`` number it is ``epoch_order(seed, epoch)``, the same on every machine and run.
+        A picture that breaks after the scan is dropped from the epoch and added to ``skipped``.
+        """
+        import tensorflow as tf
+
+        batch_size = _check_count(batch_size, "batch_size")
+        if len(self.paths) < batch_size:
+            raise DreamlibError(f"only {len(self.paths)} usable pictures in {self.folder} ({len(self.skipped)} "
+                                f"skipped), fewer than one batch of {batch_size}: add pictures or lower batch_size")
+        shape = self.image_shape
+        blank = np.zeros(shape, np.float32)
+
+        def load(path):
+            path = path.decode()
+            try:
+                return load_training_picture(path, self.image_size, self.channels).astype(np.float32), True
+            except (DreamlibError, OSError) as e:
+                if all(str(p) != path for p, _ in self.skipped):
+                    self.skipped.append((Path(path), f"unreadable while training: {e}"))
+                return blank, False
+
+        def load_tensor(path):
+            img, ok = tf.numpy_function(load, [path], (tf.float32, tf.bool))
+            img.set_shape(shape)
+            return img, ok
+
+        names = [str(p) for p in self.paths]
+        if epoch is None:
+            ds = tf.data.Dataset.from_tensor_slices(names)
+            ds = ds.shuffle(len(names), seed=seed, reshuffle_each_iteration=True)  # file names only: cheap
+        else:
+            ds = tf.data.Dataset.from_tensor_slices([names[i] for i in epoch_order(len(names), seed, epoch)])
+        ds = ds.map(load_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.filter(lambda img, ok: ok).map(lambda img, ok: img)
+        return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
 def image_folder_dataset(folder, image_size=(64, 64), channels=3, batch_size=32, seed=0):
     """Stream a folder of pictures as shuffled float32 [-1, 1] batches: (dataset, usable count, skipped).
 
     Only file names sit in memory; each picture is opened when its batch is needed. A picture
     that breaks after the scan is dropped from the epoch and added to ``skipped``.
     """
-    import tensorflow as tf
-
-    height, width = _check_shape(image_size)
-    if channels not in (1, 3):
-        raise DreamlibError(f"channels must be 1 (gray) or 3 (colour); got {channels!r}")
-    batch_size = _check_count(batch_size, "batch_size")
-    paths, skipped = scan_image_folder(folder)
-    if len(paths) < batch_size:
-        raise DreamlibError(f"only {len(paths)} usable pictures in {folder} ({len(skipped)} skipped), fewer "
-                            f"than one batch of {batch_size}: add pictures or lower batch_size")
-    blank = np.zeros((height, width, channels), np.float32)
-
-    def load(path):
-        path = path.decode()
-        try:
-            return load_training_picture(path, (height, width), channels).astype(np.float32), True
-        except (DreamlibError, OSError) as e:
-            if all(str(p) != path for p, _ in skipped):
-                skipped.append((Path(path), f"unreadable while training: {e}"))
-            return blank, False
-
-    def load_tensor(path):
-        img, ok = tf.numpy_function(load, [path], (tf.float32, tf.bool))
-        img.set_shape((height, width, channels))
-        return img, ok
-
-    def loaded(img, ok):
-        return ok
-
-    def picture(img, ok):
-        return img
-
-    ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
-    ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)  # file names only: cheap
-    ds = ds.map(load_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.filter(loaded).map(picture)
-    ds = ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return ds, len(paths), skipped
+    pictures = PictureFolder(folder, image_size, channels)
+    return pictures.dataset(batch_size, seed), len(pictures), pictures.skipped

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dreamlib.data import from_gan_range, to_gan_range
+from dreamlib.data import PictureFolder, epoch_order, from_gan_range, to_gan_range
 from dreamlib.errors import DreamlibError
 from dreamlib.images import atomic_write, label_image, load_image, save_image, to_uint8
 
@@ -45,7 +45,6 @@ SHALLOW_MAX_SIDE = 32   # up to this size (MNIST-like) a shallow pair of nets is
 MAX_SIDE = 256          # bigger needs more upsampling blocks than article E has (and a GPU)
 GRID_COLS = 5           # article E's 5x5 sample grid
 MAX_SAMPLES = 400
-MAX_PICTURE_BYTES = 2 * 2**30  # training pictures are held in memory as uint8
 CHECKPOINT_FORMAT = 1
 CONFIG_KEYS = ("image_shape", "latent_dim", "seed", "batch_size", "learning_rate", "beta_1", "data")
 
@@ -370,31 +369,6 @@ def check_training_images(images):
     return images
 
 
-def dataset_to_array(dataset, limit=None, total=None, progress=True):
-    """Read a dataset of [-1, 1] batches once into uint8 pictures in memory (n, h, w, c).
-
-    Training then shuffles them by (seed, epoch), so a resumed run sees exactly the batches an
-    unbroken one would have; uint8 keeps them 4x smaller than floats.
-    """
-    from tqdm.auto import tqdm
-
-    parts, count = [], 0
-    with tqdm(total=min(total, limit or total) if total else limit, desc="loading pictures",
-              unit="picture", disable=not progress) as bar:
-        for batch in dataset:
-            batch = to_uint8(from_gan_range(batch)[..., :np.shape(batch)[-1]])
-            if limit:
-                batch = batch[:limit - count]
-            parts.append(batch)
-            count += len(batch)
-            bar.update(len(batch))
-            if limit and count >= limit:
-                break
-    if not parts:
-        raise DreamlibError("the dataset gave no pictures: is it empty?")
-    return np.concatenate(parts)
-
-
 def parse_image_size(text):
     """``"HxW"`` (or one number, for a square) as (height, width), such as ``"128x160"``."""
     try:
@@ -407,12 +381,13 @@ def parse_image_size(text):
     return sides
 
 
-def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=0, progress=True):
-    """(uint8 pictures, description) from ``"fashion_mnist"``, ``"mnist"`` or a folder of pictures.
+def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=0):
+    """(pictures, description) from ``"fashion_mnist"``, ``"mnist"`` or a folder of pictures.
 
-    Data sets come from ``dreamlib.data`` (offline first); a folder's pictures are centre-cropped
-    and resized to ``image_size`` with ``channels`` (1 gray, 3 colour). ``limit`` keeps the first
-    ``limit`` pictures (of a folder: in an order shuffled by ``seed``).
+    Data sets come from ``dreamlib.data`` (offline first) as a uint8 array. A folder becomes a
+    ``data.PictureFolder``: its pictures are centre-cropped and resized to ``image_size`` with
+    ``channels`` (1 gray, 3 colour) and streamed from disk, never all held in memory. ``limit``
+    keeps the first ``limit`` pictures (of a folder: a random choice fixed by ``seed``).
     """
     from dreamlib import data
 
@@ -427,36 +402,43 @@ def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=
         raise DreamlibError(f"no data set or folder called {source!r}: use {' or '.join(data.KINDS)}, "
                             f"or the path of a folder of your pictures")
     architecture((*image_size, channels))  # a size the nets support, before reading any picture
-    dataset, count, skipped = data.image_folder_dataset(folder, image_size, channels, batch_size=1, seed=seed)
-    wanted = min(count, limit or count)
-    size = wanted * image_size[0] * image_size[1] * channels
-    if size > MAX_PICTURE_BYTES:
-        raise DreamlibError(f"{wanted} pictures of {image_size[0]}x{image_size[1]} need {size / 2**30:.1f} GiB "
-                            f"of memory: keep fewer (--limit) or make them smaller (--image-size)")
-    images = dataset_to_array(dataset, limit, total=count, progress=progress)
-    skipped_text = f", {len(skipped)} skipped" if skipped else ""
-    return images, (f"folder {folder.resolve()} ({len(images)} of {count} pictures{skipped_text}, "
-                    f"{image_size[0]}x{image_size[1]}x{channels})")
+    pictures = data.PictureFolder(folder, image_size, channels)
+    count = len(pictures)
+    if limit and limit < count:
+        keep = np.sort(np.random.default_rng(seed).permutation(count)[:limit])
+        pictures.paths = [pictures.paths[i] for i in keep]
+    skipped_text = f", {len(pictures.skipped)} skipped" if pictures.skipped else ""
+    return pictures, (f"folder {folder.resolve()} ({len(pictures)} of {count} pictures{skipped_text}, "
+                      f"{image_size[0]}x{image_size[1]}x{channels})")
 
 
 class _Batches:
     """The batches of every epoch; arrays are shuffled by (seed, epoch), so a resumed run sees the same order."""
 
     def __init__(self, data, batch_size, seed, limit=None):
+        from dreamlib.data import PictureFolder
+
         self.seed, self.limit = seed, limit
-        if isinstance(data, tf.data.Dataset):
+        self.dataset = self.images = self.folder = None
+        if isinstance(data, PictureFolder):
+            self.folder, self.batch_size, self.image_shape = data, int(batch_size), data.image_shape
+            if len(data) < self.batch_size:
+                raise DreamlibError(f"{len(data)} training pictures are fewer than one batch of "
+                                    f"{self.batch_size}: add pictures or lower the batch size")
+            steps = len(data) // self.batch_size  # at most: pictures that break while training drop out
+        elif isinstance(data, tf.data.Dataset):
             spec = data.element_spec
             spec = spec[0] if isinstance(spec, tuple) else spec
             if len(spec.shape) != 4:
                 raise DreamlibError(f"a training dataset yields batches (batch, height, width, channels); "
                                     f"got elements of shape {spec.shape}")
-            self.dataset, self.images = data, None
+            self.dataset = data
             self.image_shape = tuple(spec.shape[1:])
             cardinality = int(data.cardinality())
             steps = cardinality if cardinality >= 0 else None
             self.batch_size = batch_size
         else:
-            self.dataset, self.images = None, data
+            self.images = data
             self.image_shape = tuple(data.shape[1:])
             self.batch_size = int(batch_size)
             if len(data) < self.batch_size:
@@ -467,12 +449,13 @@ class _Batches:
 
     def epoch(self, epoch):
         """The batches of epoch ``epoch`` (0-based) as float32 tensors."""
-        if self.dataset is not None:
-            data = self.dataset.take(self.limit) if self.limit else self.dataset
+        if self.folder is not None or self.dataset is not None:
+            data = self.dataset if self.folder is None else self.folder.dataset(self.batch_size, self.seed, epoch)
+            data = data.take(self.limit) if self.limit else data
             for batch in data:
                 yield tf.cast(batch[0] if isinstance(batch, tuple) else batch, tf.float32)
             return
-        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+        order = epoch_order(len(self.images), self.seed, epoch)
         for step in range(self.steps):
             batch = self.images[order[step * self.batch_size:(step + 1) * self.batch_size]]
             yield tf.constant(to_gan_range(batch) if batch.dtype == np.uint8 else batch)
@@ -525,9 +508,10 @@ def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM,
               description=None, learning_rate=LEARNING_RATE, beta_1=BETA_1, keep_checkpoints=2):
     """Train a DCGAN for ``epochs`` epochs in all, saving a grid and a checkpoint after each.
 
-    ``data``: pictures as an array (n, h, w[, c]) - uint8 in [0, 255] or float in [-1, 1] - that
-    is shuffled by (seed, epoch); or a ``tf.data.Dataset`` of float batches in [-1, 1] (then it
-    must give the same batches each time it is read for a resumed run to equal an unbroken one).
+    ``data``: pictures as an array (n, h, w[, c]) - uint8 in [0, 255] or float in [-1, 1] - or a
+    ``data.PictureFolder`` (streamed from disk); both are shuffled by (seed, epoch), so a resumed
+    run equals an unbroken one. A ``tf.data.Dataset`` of float batches in [-1, 1] works too (then
+    it must give the same batches each time it is read for a resumed run to equal an unbroken one).
     ``resume``: continue from the newest checkpoint in ``run_dir`` (its settings must match).
     ``on_epoch(epoch, logs, grid)`` is called after every epoch (1-based) with the epoch's mean
     losses and the uint8 sample grid; returning False stops. Ctrl-C also stops; the last
@@ -540,7 +524,10 @@ def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM,
     if batches_per_epoch is not None:
         batches_per_epoch = _check_count("batches_per_epoch", batches_per_epoch, 1)
     keep_checkpoints = _check_count("keep_checkpoints", keep_checkpoints, 1, example=2)
-    if not isinstance(data, tf.data.Dataset):
+    if isinstance(data, PictureFolder):
+        batch_size = _check_count("batch_size", batch_size, 1, 4096, example=BATCH_SIZE)
+        description = description or f"folder {data.folder} ({len(data)} pictures)"
+    elif not isinstance(data, tf.data.Dataset):
         data = check_training_images(data)
         batch_size = _check_count("batch_size", batch_size, 1, 4096, example=BATCH_SIZE)
         description = description or f"array of {len(data)} pictures"

@@ -280,13 +280,36 @@ def test_bad_data_gives_one_clear_error(tmp_path, capsys, kind, extra, message):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_folder_of_colour_pictures_trains_and_tf_datasets_work_too(tmp_path):
-    folder = tmp_path / "pictures"
+def _colour_folder(folder, count=8):
     folder.mkdir()
     rng = np.random.default_rng(0)
-    for i in range(8):
+    for i in range(count):
         Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    images, description = gan.training_pictures(folder, (32, 32), 3, progress=False)
-    assert images.shape == (8, 32, 32, 3) and images.dtype == np.uint8 and "8 of 8 pictures" in description
-    run = gan.train_gan(data.array_dataset(images, batch_size=4), tmp_path / "run", 1, progress=False)
+    return folder
+
+
+def test_a_folder_of_colour_pictures_trains_and_tf_datasets_work_too(tmp_path):
+    folder = _colour_folder(tmp_path / "pictures")
+    pictures, description = gan.training_pictures(folder, (32, 32), 3)
+    assert isinstance(pictures, data.PictureFolder) and len(pictures) == 8 and "8 of 8 pictures" in description
+    run = gan.train_gan(pictures, tmp_path / "run", 1, batch_size=4, progress=False)
     assert run.epochs_done == 1 and gan.load_generator(tmp_path / "run").output_shape == (None, 32, 32, 3)
+    images = np.stack([np.asarray(Image.open(p).resize((32, 32))) for p in sorted(folder.iterdir())])
+    run = gan.train_gan(data.array_dataset(images, batch_size=4), tmp_path / "run2", 1, progress=False)
+    assert run.epochs_done == 1
+
+
+def test_a_folder_streams_from_disk_and_resumes_exactly(tmp_path, monkeypatch):
+    folder = _colour_folder(tmp_path / "pictures")
+    loads = []
+    real_load = data.load_training_picture
+    monkeypatch.setattr(data, "load_training_picture", lambda *a, **k: loads.append(a[0]) or real_load(*a, **k))
+    pictures, _ = gan.training_pictures(folder, (32, 32), 3)
+    assert loads == []                                   # scanning reads no pixels: they stream per batch
+    whole = gan.train_gan(pictures, tmp_path / "whole", 2, batch_size=4, seed=3, progress=False)
+    assert len(loads) == 16                              # every picture read once per epoch, none kept
+    gan.train_gan(pictures, tmp_path / "broken", 1, batch_size=4, seed=3, progress=False)
+    resumed = gan.train_gan(pictures, tmp_path / "broken", 2, batch_size=4, seed=3, resume=True, progress=False)
+    assert resumed.start_epoch == 1
+    for a, b in zip(whole.gan.generator.weights, resumed.gan.generator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
