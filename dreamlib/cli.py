@@ -365,7 +365,9 @@ def cmd_gan(args):
     limit = args.limit if args.limit is not None else (2000 if named else 500) if quick else None
     pictures, description = gan.training_pictures(args.data, size, 1 if args.gray else 3, limit, args.seed)
     epochs = args.epochs if args.epochs is not None else (2 if quick else 20)
-    _say(f"dreamlib: training a DCGAN on {description}, {epochs} epochs, into {args.out}")
+    _say(f"dreamlib: training a DCGAN on {description}, {epochs} epoch{'s' if epochs != 1 else ''}, into {args.out}")
+    for path, reason in getattr(pictures, "skipped", [])[:5]:
+        _say(f"dreamlib: skipped {path}: {reason}")
 
     def report(epoch, logs, grid):
         print(f"epoch {epoch}/{epochs} [D loss {logs['d_loss']:.3f}, acc {100 * logs['d_acc']:.1f}%] "
@@ -380,7 +382,7 @@ def cmd_gan(args):
     if run.interrupted:
         _say(f"dreamlib: interrupted after {run.epochs_done} epochs: continue with --resume")
         return 130
-    print(f"Trained {run.epochs_done} epochs into {args.out} (grids in {os.path.join(args.out, 'grids')}, "
+    print(f"Trained {run.epochs_done} epoch{'s' if run.epochs_done != 1 else ''} into {args.out} (grids in {os.path.join(args.out, 'grids')}, "
           f"animation {gif}); draw pictures with `dreamlib gan sample {args.out} samples.png`")
     return 0
 

@@ -351,6 +351,12 @@ class PictureFolder:
             img.set_shape(shape)
             return img, ok
 
+        def loaded(img, ok):  # named functions: autograph cannot read a lambda's source and warns
+            return ok
+
+        def picture(img, ok):
+            return img
+
         names = [str(p) for p in self.paths]
         if epoch is None:
             ds = tf.data.Dataset.from_tensor_slices(names)
@@ -358,7 +364,7 @@ class PictureFolder:
         else:
             ds = tf.data.Dataset.from_tensor_slices([names[i] for i in epoch_order(len(names), seed, epoch)])
         ds = ds.map(load_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.filter(lambda img, ok: ok).map(lambda img, ok: img)
+        ds = ds.filter(loaded).map(picture)
         return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
