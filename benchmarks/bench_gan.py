@@ -8,7 +8,7 @@ the 28x28 shallow nets and article E's batch of 50 pictures (60,000 / 50 = 1,200
             tf.function and is not timed) and scaled to 1,200 steps; ``--full-epoch`` times a
             whole second epoch instead (so it trains two full epochs).
     losses  D loss, D accuracy and G loss after each of ``--epochs`` epochs on the first
-            ``--subset`` pictures (the per-epoch means the progress bar shows).
+            ``--subset`` pictures (the per-epoch means that training's progress bar shows).
 
     python benchmarks/bench_gan.py                       # ~2 min on 2 CPU cores
     python benchmarks/bench_gan.py --full-epoch          # one real epoch: minutes on a CPU
@@ -58,7 +58,7 @@ def time_epoch(images, batch_size, steps, seed):
     with tempfile.TemporaryDirectory() as run_dir:
         # two epochs of `timed` steps: the first also traces the training step, the second is timed
         run = train_gan(images, os.path.join(run_dir, "run"), 2, batch_size=batch_size, seed=seed,
-                        progress=True, batches_per_epoch=timed)
+                        progress=False, batches_per_epoch=timed)
     seconds = run.history[1]["seconds"]
     return seconds * per_epoch / timed, timed, per_epoch, timed < per_epoch
 
@@ -87,7 +87,7 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as run_dir:
         run = train_gan(images[:args.subset], os.path.join(run_dir, "run"), args.epochs,
-                        batch_size=args.batch_size, seed=args.seed, progress=True)
+                        batch_size=args.batch_size, seed=args.seed, progress=False)
     print(f"\nlosses: {args.epochs} epochs on the first {args.subset} pictures "
           f"({args.subset // args.batch_size} steps an epoch), seed {args.seed}; load average {load_note()}")
     print(f"  {'epoch':>5}  {'D loss':>7}  {'D acc':>6}  {'G loss':>7}  {'seconds':>7}")
