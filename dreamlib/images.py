@@ -4,6 +4,7 @@ Inside dreamlib an image is a NumPy array of shape (height, width, 3), dtype flo
 values in [0, 255]. Each model's ``preprocess`` turns that into what the network expects.
 """
 
+import io
 import os
 import tempfile
 import warnings
@@ -64,17 +65,21 @@ def _to_rgb_array(pil):
     return np.asarray(pil.convert("RGB"), dtype=np.float32)
 
 
-def load_image(source, max_size=None):
-    """Load ``source`` (a path or a sample name) as float32 RGB, shape (H, W, 3), in [0, 255].
+def load_image(source, max_size=None, name=None):
+    """Load ``source`` (a path, a sample name, or a file's bytes) as float32 RGB (H, W, 3) in [0, 255].
 
     Handles grayscale, RGBA (composited on white), palette, 16-bit and CMYK files, and turns
     the picture upright from its EXIF orientation. ``max_size`` shrinks the longest side.
+    ``name`` is what error messages call bytes (an uploaded file's name).
     """
-    path = resolve_image_source(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        path, opened = name or "the uploaded file", io.BytesIO(bytes(source))
+    else:
+        path = opened = resolve_image_source(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as pil:
+            with Image.open(opened) as pil:
                 width, height = pil.size
                 if width * height > MAX_MEGAPIXELS * 1e6:
                     raise Image.DecompressionBombError("too big")

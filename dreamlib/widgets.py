@@ -11,9 +11,7 @@ import contextvars
 import html
 import io
 import json
-import os
 import re
-import tempfile
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +20,7 @@ import numpy as np
 
 from dreamlib import settings as switches
 from dreamlib.errors import DreamlibError
-from dreamlib.images import label_image, list_samples, load_image, to_uint8
+from dreamlib.images import atomic_write, label_image, list_samples, load_image, to_uint8
 
 UPLOAD = "upload"
 NO_GUIDE = "none"
@@ -53,19 +51,7 @@ def png_bytes(img):
 def decode_upload(upload, max_size=None):
     """The picture in a ``FileUpload``'s value (its last file), loaded like any image file."""
     item = upload[-1]
-    suffix = Path(item["name"]).suffix or ".img"
-    # load_image reads paths; going through a temp file keeps one loader with all its checks
-    fd, path = tempfile.mkstemp(prefix="dreamlib_upload_", suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(bytes(item["content"]))
-        try:
-            return load_image(path, max_size=max_size)
-        except DreamlibError:
-            raise DreamlibError(f"cannot read the uploaded {item['name']} as an image: "
-                                f"upload a complete JPEG, PNG or WebP file") from None
-    finally:
-        os.unlink(path)
+    return load_image(bytes(item["content"]), max_size=max_size, name=f"the uploaded {item['name']}")
 
 
 def free_stem(folder, stem, suffixes=(".png", ".json")):
@@ -80,19 +66,8 @@ def free_stem(folder, stem, suffixes=(".png", ".json")):
 
 def write_json(data, path):
     """Write ``data`` as JSON atomically (temp file, then rename), refusing to replace a file."""
-    path = Path(path)
-    if path.exists():
-        raise DreamlibError(f"{path} already exists: choose another name")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, default=str)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text), example="dream.json")
 
 
 def _red(lines):

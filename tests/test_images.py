@@ -164,3 +164,14 @@ def test_grid_shows_every_image():
     fig = images.image_grid([np.zeros((4, 4, 3))] * 5, titles=list("abcde"), cols=3)
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 5 and shown[4].get_title() == "e"
+
+
+def test_load_image_reads_bytes_and_names_them_in_errors():
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("LA", (30, 20), (200, 128)).save(buffer, format="PNG")
+    img = images.load_image(buffer.getvalue())
+    assert img.shape == (20, 30, 3) and img.dtype == np.float32
+    with pytest.raises(DreamlibError, match="cannot read the uploaded x.png as an image"):
+        images.load_image(b"not a picture", name="the uploaded x.png")
