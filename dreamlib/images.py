@@ -111,14 +111,18 @@ def _check_shape(shape):
     return height, width
 
 
-def resize_image(img, shape):
-    """Resize a float image to ``shape`` = (height, width), channel by channel (bicubic)."""
+def resize_image(img, shape, box=None):
+    """Resize a float image to ``shape`` = (height, width), channel by channel (bicubic).
+
+    ``box`` = (left, top, right, bottom), in pixels and possibly fractional, resizes only that
+    region of the image (a sub-pixel crop and resize in one step).
+    """
     height, width = _check_shape(shape)
     img = np.asarray(img, dtype=np.float32)
-    if img.shape[:2] == (height, width):
+    if img.shape[:2] == (height, width) and box is None:
         return img.copy()
-    channels = [np.asarray(Image.fromarray(img[..., c], mode="F").resize(
-        (width, height), Image.BICUBIC)) for c in range(img.shape[-1])]
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(img[..., c]), mode="F").resize(
+        (width, height), Image.BICUBIC, box=box)) for c in range(img.shape[-1])]
     return np.stack(channels, axis=-1).astype(np.float32)
 
 

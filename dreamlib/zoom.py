@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from dreamlib.errors import DreamlibError
-from dreamlib.images import atomic_write, label_image, to_uint8
+from dreamlib.images import atomic_write, label_image, resize_image, to_uint8
 
 MAX_ZOOM = 2.0          # more than 2x per frame is a jump cut, not a zoom
 MAX_FRAMES = 10_000     # more is almost certainly a typo (and hours of dreaming)
@@ -56,10 +56,8 @@ def zoom_in(img, zoom):
     # A sub-pixel crop box keeps the crop exactly centred and the zoom exactly ``zoom`` at any size
     # (a whole-pixel crop of a 64-px frame would turn 1.05 into 64/61 = 1.049, or 1.016 into 1.0).
     dy, dx = height * (1 - 1 / zoom) / 2, width * (1 - 1 / zoom) / 2
-    box = (dx, dy, width - dx, height - dy)
-    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(img[..., c]), mode="F").resize(
-        (width, height), Image.BICUBIC, box=box)) for c in range(3)]
-    return np.clip(np.stack(channels, axis=-1), 0, 255).astype(np.float32)  # bicubic overshoots edges
+    zoomed = resize_image(img, (height, width), box=(dx, dy, width - dx, height - dy))
+    return np.clip(zoomed, 0, 255)  # bicubic overshoots at sharp edges
 
 
 def frame_settings(settings=None, quick=None):
