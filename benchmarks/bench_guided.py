@@ -34,7 +34,7 @@ def main():
     args = parser.parse_args()
     settings = DreamSettings(steps=args.steps, octaves=args.octaves, jitter=32, seed=0)
     print(f"{args.steps} steps x {args.octaves} octaves, longest side {args.size} px, jitter 32, seed 0")
-    print(f"| model (weights) | layer | image -> guide | original | plain | guided | guided - plain | s |")
+    print("| model (weights) | layer | image -> guide | original | plain | guided | guided - plain | s |")
     print("|---|---|---|---|---|---|---|---|")
     backbones = {}
     for model, layer, image_name, guide_name in CASES:

@@ -239,21 +239,21 @@ def cmd_dream(args):
 
 
 def cmd_guided(args):
-    from dreamlib import settings
+    from dreamlib import images, settings
 
     quick = args.quick or settings.is_quick()
     source, image = load_input(args, args.input, quick)
-    guide_source, guide = load_input(args, args.guide, quick)
-    from dreamlib.images import fit_within
-
-    guide = fit_within(guide, args.guide_size)
+    guide_source = images.resolve_image_source(args.guide)
     output = check_output(args.output, source, guide_source, overwrite=args.overwrite)
-    dream_settings = dream_settings_from(args, quick)
     if args.layers:
         raise DreamlibError("guided dreams match one layer: use --guide-layer NAME instead of --layers")
+    if args.guide_size < 1:
+        raise DreamlibError(f"--guide-size is the guide's longest side in pixels, such as 224; got {args.guide_size}")
+    guide = images.load_image(guide_source)  # guided_objective shrinks it to --guide-size
+    dream_settings = dream_settings_from(args, quick)
     from dreamlib.guided import guided_objective
 
-    dreamer = make_dreamer(args, lambda backbone: guided_objective(backbone, guide, args.guide_layer))
+    dreamer = make_dreamer(args, lambda backbone: guided_objective(backbone, guide, args.guide_layer, args.guide_size))
     return run_dream(dreamer, image, source, output, dream_settings, args)
 
 
@@ -354,10 +354,14 @@ def cmd_gan(args):
         print(f"{args.n} samples saved to {path}")
         return 0
 
+    from dreamlib import data
+
     quick = args.quick or settings.is_quick()
-    named = args.data in ("fashion_mnist", "mnist")
+    named = args.data in data.KINDS
     if named and (args.image_size or args.gray):
         raise DreamlibError(f"--image-size and --gray are for folders of pictures: {args.data} is 28x28 gray")
+    if not named:
+        data.check_folder(args.data)
     # TensorFlow loads only now, after the cheap checks
     from dreamlib import gan
 

@@ -110,10 +110,9 @@ def _read_idx_split(folder, split):
 
 
 def _read_npz_split(path, split):
-    suffix = "train" if split == "train" else "test"
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return np.asarray(f[f"x_{suffix}"], np.uint8), np.asarray(f[f"y_{suffix}"], np.uint8)
+        with np.load(path, allow_pickle=False) as f:  # split is "train" or "test", checked by the caller
+            return np.asarray(f[f"x_{split}"], np.uint8), np.asarray(f[f"y_{split}"], np.uint8)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         raise DreamlibError(f"{path} is damaged or not Keras's file ({e.__class__.__name__}): "
                             f"delete it and load the data set again") from None
@@ -271,15 +270,24 @@ def _problem(path):
     return None
 
 
+def check_folder(folder):
+    """``folder`` as a ``Path`` if it is a folder, else one clear error (a bare name may be a data set typo)."""
+    path = Path(folder).expanduser()
+    if not path.exists():
+        if "/" not in str(folder) and os.sep not in str(folder):
+            raise DreamlibError(f"no data set or folder called {folder!r}: use {' or '.join(KINDS)}, "
+                                f"or the path of a folder of your pictures")
+        raise DreamlibError(f"no folder at {path}: check the path to your pictures")
+    if not path.is_dir():
+        raise DreamlibError(f"{path} is a file, not a folder: give the folder that holds your pictures")
+    return path
+
+
 def scan_image_folder(folder):
     """Pictures under ``folder`` (recursively): (usable paths, skipped [(path, reason)]), both sorted."""
     from tqdm.auto import tqdm
 
-    folder = Path(folder).expanduser()
-    if not folder.exists():
-        raise DreamlibError(f"no folder at {folder}: check the path to your pictures")
-    if not folder.is_dir():
-        raise DreamlibError(f"{folder} is a file, not a folder: give the folder that holds your pictures")
+    folder = check_folder(folder)
     candidates = sorted(p for p in folder.rglob("*")
                         if p.suffix.lower() in IMAGE_EXTENSIONS and not _is_hidden(p, folder) and p.is_file())
     if not candidates:
@@ -325,7 +333,7 @@ class PictureFolder:
         """Shuffled float32 [-1, 1] batches, streamed.
 
         With ``epoch=None`` the order changes every time the dataset is read (seeded); with an
-        ``epoch`` number it is ``epoch_order(seed, epoch)``, the same on every machine and run.
+        ``epoch`` number it is ``epoch_order(len(self), seed, epoch)``, the same on every machine and run.
         A picture that breaks after the scan is dropped from the epoch and added to ``skipped``.
         """
         import tensorflow as tf

@@ -19,7 +19,6 @@ one that was never stopped.
 
 import json
 import math
-import os
 import time
 import warnings
 import zipfile
@@ -46,7 +45,7 @@ MAX_SIDE = 256          # bigger needs more upsampling blocks than article E has
 GRID_COLS = 5           # article E's 5x5 sample grid
 MAX_SAMPLES = 400
 CHECKPOINT_FORMAT = 1
-CONFIG_KEYS = ("image_shape", "latent_dim", "seed", "batch_size", "learning_rate", "beta_1", "data")
+CONFIG_KEYS = ("image_shape", "latent_dim", "seed", "batch_size", "learning_rate", "beta_1")
 
 
 @dataclass(frozen=True)
@@ -397,10 +396,7 @@ def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=
         images, _ = data.load_fashion_mnist(str(source), "train")
         images = images[:limit]
         return images, f"{source} train ({len(images)} pictures)"
-    folder = Path(source).expanduser()
-    if not folder.exists() and "/" not in str(source) and os.sep not in str(source):
-        raise DreamlibError(f"no data set or folder called {source!r}: use {' or '.join(data.KINDS)}, "
-                            f"or the path of a folder of your pictures")
+    folder = data.check_folder(source)
     architecture((*image_size, channels))  # a size the nets support, before reading any picture
     pictures = data.PictureFolder(folder, image_size, channels)
     count = len(pictures)
@@ -416,8 +412,6 @@ class _Batches:
     """The batches of every epoch; arrays are shuffled by (seed, epoch), so a resumed run sees the same order."""
 
     def __init__(self, data, batch_size, seed, limit=None):
-        from dreamlib.data import PictureFolder
-
         self.seed, self.limit = seed, limit
         self.dataset = self.images = self.folder = None
         if isinstance(data, PictureFolder):
@@ -501,6 +495,8 @@ def _check_same_config(run_dir, saved, wanted):
     if different:
         raise DreamlibError(f"cannot resume {run_dir}: it was trained with other settings "
                             f"({'; '.join(different)}): use the same settings, or a new run folder")
+    if saved.get("data") != wanted["data"]:  # a description (counts, paths): worth a word, not a refusal
+        warnings.warn(f"resuming {run_dir}, trained on {saved.get('data')}, with {wanted['data']}", stacklevel=3)
 
 
 def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM, batch_size=BATCH_SIZE,

@@ -7,8 +7,8 @@ product with the dream's own vector there, and pushes the dream toward it. The o
 
     sum over positions p of  x_p · y_match(p)        (the match held fixed)
 
-whose gradient with respect to the layer is exactly the matched guide features: article C's
-"use the guide features as the gradient". The matching is one matrix product (x^T·y) and an
+whose gradient with respect to the layer is the matched guide features (divided by their count,
+which the step's normalisation removes): article C's "use the guide features as the gradient". The matching is one matrix product (x^T·y) and an
 argmax per row, so it is cheap, and it works unchanged with octaves, jitter and tiles.
 """
 
@@ -42,11 +42,16 @@ def guide_layer(backbone, layer=None):
     return list(get_spec(backbone.name).default_layers)[-1]
 
 
-def guide_features(backbone, guide, layer=None, max_size=224):
-    """The guide picture's features at ``layer`` as a (positions, channels) array.
+def _layer_features(backbone, layer, image):
+    """``image``'s activations at ``layer`` as a (positions, channels) array."""
+    extractor = feature_extractor(backbone, [layer])
+    features = extractor(backbone.preprocess(np.asarray(image, np.float32))[np.newaxis], training=False)
+    features = np.asarray(features[0] if isinstance(features, (list, tuple)) else features)
+    return features.reshape(-1, features.shape[-1])
 
-    ``guide`` is float RGB [0, 255]; it is shrunk so its longest side is at most ``max_size``.
-    """
+
+def _prepared_guide(backbone, guide, max_size):
+    """The guide as float RGB, shrunk to ``max_size`` and checked against the network's minimum."""
     guide = np.asarray(guide, np.float32)
     if guide.ndim != 3 or guide.shape[-1] != 3:
         raise DreamlibError(f"a guide image is (height, width, 3) RGB; got shape {guide.shape}")
@@ -54,23 +59,29 @@ def guide_features(backbone, guide, layer=None, max_size=224):
     if min(guide.shape[:2]) < backbone.spec.min_size:
         raise DreamlibError(f"the guide is {guide.shape[1]}x{guide.shape[0]} px, below {backbone.name}'s "
                             f"minimum of {backbone.spec.min_size} px: use a bigger guide picture")
-    extractor = feature_extractor(backbone, [guide_layer(backbone, layer)])
-    features = extractor(backbone.preprocess(guide)[np.newaxis], training=False)
-    features = np.asarray(features[0] if isinstance(features, (list, tuple)) else features)
-    return features.reshape(-1, features.shape[-1])
+    return guide
+
+
+def guide_features(backbone, guide, layer=None, max_size=224):
+    """The guide picture's features at ``layer`` as a (positions, channels) array.
+
+    ``guide`` is float RGB [0, 255]; it is shrunk so its longest side is at most ``max_size``.
+    """
+    return _layer_features(backbone, guide_layer(backbone, layer), _prepared_guide(backbone, guide, max_size))
 
 
 def guided_objective(backbone, guide, layer=None, max_size=224):
     """An ``Objective`` that pulls the dream's features at ``layer`` toward the guide's (article C)."""
     layer = guide_layer(backbone, layer)
-    targets = tf.constant(guide_features(backbone, guide, layer, max_size))
+    guide = _prepared_guide(backbone, guide, max_size)
+    targets = tf.constant(_layer_features(backbone, layer, guide))
 
     def fn(acts):
         x = acts[layer]
         matched = tf.stop_gradient(match_guide(x, targets))  # the target is fixed; only pixels move
         return tf.reduce_sum(x * matched) / tf.cast(tf.maximum(tf.size(x), 1), x.dtype)
 
-    height, width = np.asarray(guide).shape[:2]
+    height, width = guide.shape[:2]
     return Objective(fn, [layer], f"guided({layer}, guide {width}x{height}, {targets.shape[0]} features)")
 
 
@@ -84,20 +95,6 @@ def guide_similarity(backbone, image, guide, layer=None, max_size=224):
     layer = guide_layer(backbone, layer)
     targets = guide_features(backbone, guide, layer, max_size)
     targets = targets / np.maximum(np.linalg.norm(targets, axis=1, keepdims=True), 1e-8)
-    extractor = feature_extractor(backbone, [layer])
-    features = extractor(backbone.preprocess(np.asarray(image, np.float32))[np.newaxis], training=False)
-    features = np.asarray(features[0] if isinstance(features, (list, tuple)) else features)
-    flat = features.reshape(-1, features.shape[-1])
+    flat = _layer_features(backbone, layer, image)
     flat = flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-8)
     return float(np.mean(np.max(flat @ targets.T, axis=1)))
-
-
-def guided_dream(image, guide, model="resnet50", layer=None, weights="imagenet", settings=None,
-                 progress=True, guide_size=224, **overrides):
-    """Dream on ``image`` toward ``guide``'s features in one call (see ``Dreamer.dream``)."""
-    from dreamlib.dream import Dreamer
-    from dreamlib.models import load_backbone
-
-    backbone = load_backbone(model, weights=weights)
-    dreamer = Dreamer(objective=guided_objective(backbone, guide, layer, guide_size), backbone=backbone)
-    return dreamer.dream(image, settings, progress=progress, **overrides)

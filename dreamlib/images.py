@@ -76,6 +76,7 @@ def load_image(source, max_size=None, name=None):
         path, opened = name or "the uploaded file", io.BytesIO(bytes(source))
     else:
         path = opened = resolve_image_source(source)
+    width = height = None  # Pillow may refuse a huge picture before its size can be read
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -87,9 +88,10 @@ def load_image(source, max_size=None, name=None):
                 pil.load()
                 img = _to_rgb_array(pil)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        size = f"{width}x{height} pixels" if width else "too many pixels"
         raise DreamlibError(
-            f"{path} is {width}x{height} pixels, more than dreamlib's limit of "
-            f"{MAX_MEGAPIXELS} megapixels: shrink it first") from None
+            f"{path} is {size}, more than dreamlib's limit of {MAX_MEGAPIXELS} megapixels: "
+            f"shrink it first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DreamlibError(
             f"cannot read {path} as an image ({e.__class__.__name__}): is it a complete "

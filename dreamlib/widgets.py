@@ -165,7 +165,7 @@ class Explorer:
         self._stop = threading.Event()
         self._thread = None
         self._dreamer = self._dreamer_key = None
-        self._run = None          # the settings of the dream being made, for Save
+        self._run = None          # the settings of self.result, for Save
 
         self._load_model(layers=layers, step_size=s.step_size)
         self._load_picture()
@@ -409,7 +409,7 @@ class Explorer:
         s = self.dream_settings()
         key, make_objective = self._objective()
         guided = self.guide is not None
-        self._run = {
+        run = {
             "image": self._source(self.image_choice, self.image_upload),
             "max_size": self.max_size.value,
             "model": self.backbone.name,
@@ -427,11 +427,11 @@ class Explorer:
         # copy_context: widget updates from the thread belong to this cell's output
         context = contextvars.copy_context()
         self._thread = threading.Thread(target=context.run, daemon=True, args=(
-            self._dream_thread, self.backbone, self.picture, s, key, make_objective))
+            self._dream_thread, self.backbone, self.picture, s, key, make_objective, run))
         self._thread.start()
         return self.join() if wait else None
 
-    def _dream_thread(self, backbone, picture, s, key, make_objective):
+    def _dream_thread(self, backbone, picture, s, key, make_objective, run):
         from dreamlib.dream import Dreamer, UNTRAINED_LABEL
 
         try:
@@ -455,7 +455,7 @@ class Explorer:
 
             self.status.value = f"dreaming octave 1/{octaves}..."
             result = self._dreamer.dream(picture, s, progress=False, on_octave=on_octave, on_step=on_step)
-            self.result = result
+            self.result, self._run = result, run  # Save pairs a picture only with its own settings
             self.preview.value = png_bytes(result.labelled_image())
             record = result.record
             done = "stopped: kept" if record.interrupted else "done:"
@@ -478,11 +478,13 @@ class Explorer:
             self.status.value = "stopping..."
 
     def join(self, timeout=None):
-        """Wait for the running dream (if any) and return the last result."""
+        """Wait for the running dream (if any) and return its result; a failed dream raises its error."""
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise DreamlibError(f"the dream is still running after {timeout} s")
+        if self.error is not None:
+            raise DreamlibError(self.error)
         return self.result
 
     # ------------------------------------------------------------------ saving

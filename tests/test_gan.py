@@ -131,6 +131,9 @@ def test_resuming_needs_the_same_settings(tiny_run, fashion):
         gan.train_gan(fashion[:120], tiny_run.run_dir, 3, batch_size=20, seed=6, resume=True, progress=False)
     done = gan.train_gan(fashion[:120], tiny_run.run_dir, 2, batch_size=20, seed=5, resume=True, progress=False)
     assert done.start_epoch == 2 and done.history == tiny_run.history  # nothing left to do
+    with pytest.warns(UserWarning, match="trained on .* with a folder of new pictures"):
+        gan.train_gan(fashion[:120], tiny_run.run_dir, 2, batch_size=20, seed=5, resume=True, progress=False,
+                      description="a folder of new pictures")   # other data: said, not refused
 
 
 def test_on_epoch_can_stop_a_run_that_resume_then_finishes(tmp_path, fashion):

@@ -131,3 +131,12 @@ def test_cli_guided_refuses_to_overwrite_the_guide_and_rejects_layers(tmp_path, 
     assert "--guide-layer" in capsys.readouterr().err
     assert main(["guided", "clouds", "missing.jpg", str(tmp_path / "y.png"), *GUIDED]) == 2
     assert "no image file at missing.jpg" in capsys.readouterr().err
+
+
+def test_cli_guide_size_sets_the_guide_side(tmp_path, capsys):
+    out = tmp_path / "big_guide.png"
+    assert main(["guided", "clouds", "chelsea", str(out), *GUIDED, "--guide-size", "300"]) == 0
+    with Image.open(out) as pil:
+        assert "guide 300x" in pil.text["dreamlib:objective"]      # not capped at 224 or --max-size
+    assert main(["guided", "clouds", "chelsea", str(tmp_path / "z.png"), *GUIDED, "--guide-size", "0"]) == 2
+    assert "--guide-size" in capsys.readouterr().err

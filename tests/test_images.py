@@ -175,3 +175,10 @@ def test_load_image_reads_bytes_and_names_them_in_errors():
     assert img.shape == (20, 30, 3) and img.dtype == np.float32
     with pytest.raises(DreamlibError, match="cannot read the uploaded x.png as an image"):
         images.load_image(b"not a picture", name="the uploaded x.png")
+
+
+def test_a_picture_pillow_itself_finds_too_big_gets_one_clear_error(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("1", (10_000, 9_100)).save(path)   # 91 MP: Pillow warns before dreamlib reads the size
+    with pytest.raises(DreamlibError, match="huge.png is too many pixels.*shrink it first"):
+        images.load_image(path)

@@ -206,9 +206,13 @@ def test_guide_choice_enables_the_guide_layer_and_guides_the_dream(ex, tmp_path)
     assert ex.dream_button.disabled and "upload guide" in ex.explanation.value
     upload(ex.guide_upload, "tiny.png", png_file((20, 20)))
     assert not ex.dream_button.disabled
-    ex.dream(wait=True)                          # the network refuses a 20 px guide: said, not lost
+    with pytest.raises(DreamlibError, match="minimum of 32 px"):
+        ex.dream(wait=True)                      # the network refuses a 20 px guide: said, not lost
     assert "below mobilenet_v2's minimum of 32 px" in ex.error and "dream failed" in ex.status.value
     assert not ex.dreaming and not ex.dream_button.disabled
+    _, js = ex.save()                            # still the last good picture, with ITS settings
+    data = json.loads(js.read_text())
+    assert data["guide"] == "coffee" and data["objective"].startswith("guided(block_2_expand_relu")
 
 
 def test_uploaded_picture_is_dreamed_on(ex):
