@@ -153,7 +153,7 @@ def test_a_failed_checkpoint_write_keeps_the_last_good_one(tiny_run, monkeypatch
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as m:
-        m.setattr(gan.os, "fsync", full_disk)
+        m.setattr(os, "fsync", full_disk)   # the atomic write syncs before it renames
         with pytest.raises(DreamlibError, match="cannot write .*epoch_003.npz .*No space left"):
             gan.save_checkpoint(tiny_run.gan, path, 3, tiny_run.history, {})
     assert sorted(p.name for p in path.parent.iterdir()) == ["epoch_001.npz", "epoch_002.npz"]
