@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dreamlib.errors import DreamlibError
+from dreamlib.errors import DreamlibError, check_whole_number
 from dreamlib.images import MAX_MEGAPIXELS, _check_shape, load_image, resize_image
 
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -194,23 +194,17 @@ def from_gan_range(images):
     return images
 
 
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise DreamlibError(f"{name} must be a positive whole number; got {value!r}")
-    return int(value)
-
-
 def array_dataset(images, batch_size=64, seed=0, limit=None):
     """Shuffled float32 [-1, 1] batches (B, H, W, C) from uint8 pictures; a new order every epoch, same seed same orders."""
     import tensorflow as tf
 
-    batch_size = _check_count(batch_size, "batch_size")
+    batch_size = check_whole_number("batch_size", batch_size)
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim not in (3, 4):
         raise DreamlibError(f"array_dataset wants uint8 pictures shaped (N, H, W) or (N, H, W, C); "
                             f"got {images.dtype} {images.shape}")
     if limit is not None:
-        images = images[:_check_count(limit, "limit")]
+        images = images[:check_whole_number("limit", limit)]
     if len(images) < batch_size:
         raise DreamlibError(f"only {len(images)} pictures, fewer than one batch of {batch_size}: "
                             f"lower batch_size or raise limit")
@@ -338,7 +332,7 @@ class PictureFolder:
         """
         import tensorflow as tf
 
-        batch_size = _check_count(batch_size, "batch_size")
+        batch_size = check_whole_number("batch_size", batch_size)
         if len(self.paths) < batch_size:
             raise DreamlibError(f"only {len(self.paths)} usable pictures in {self.folder} ({len(self.skipped)} "
                                 f"skipped), fewer than one batch of {batch_size}: add pictures or lower batch_size")

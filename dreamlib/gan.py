@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from dreamlib.data import PictureFolder, epoch_order, from_gan_range, to_gan_range
-from dreamlib.errors import DreamlibError
+from dreamlib.errors import DreamlibError, check_number, check_whole_number
 from dreamlib.images import atomic_write, label_image, load_image, save_image, to_uint8
 
 LATENT_DIM = 100        # article E's noise vector
@@ -200,10 +200,9 @@ def make_dcgan(image_shape, latent_dim=LATENT_DIM, learning_rate=LEARNING_RATE, 
 
     ``seed`` fixes the initial weights, the dropout masks and the noise of every step.
     """
-    _check_count("latent_dim", latent_dim, 1, 4096, example=LATENT_DIM)
-    for name, value, top in (("learning_rate", learning_rate, 1.0), ("beta_1", beta_1, 0.999)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= top:
-            raise DreamlibError(f"{name} must be a number above 0 and at most {top}; got {value!r}")
+    check_whole_number("latent_dim", latent_dim, 1, 4096, example=LATENT_DIM)
+    check_number("learning_rate", learning_rate, 0, 1.0, example=LEARNING_RATE)
+    check_number("beta_1", beta_1, 0, 0.999, example=BETA_1)
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
     gan = DCGAN(build_generator(image_shape, latent_dim), build_discriminator(image_shape),
@@ -220,8 +219,7 @@ def make_dcgan(image_shape, latent_dim=LATENT_DIM, learning_rate=LEARNING_RATE, 
 
 def fixed_noise(n=25, latent_dim=LATENT_DIM, seed=0):
     """``n`` noise vectors that are the same every time: each cell of the grid shows the same noise every epoch."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SAMPLES:
-        raise DreamlibError(f"the number of samples must be a whole number from 1 to {MAX_SAMPLES}; got {n!r}")
+    check_whole_number("the number of samples", n, 1, MAX_SAMPLES, example=25)
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
@@ -391,7 +389,7 @@ def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=
     from dreamlib import data
 
     if limit is not None:
-        limit = _check_count("limit", limit, 1, example=2000)
+        limit = check_whole_number("limit", limit, 1, example=2000)
     if str(source) in data.KINDS:
         images, _ = data.load_fashion_mnist(str(source), "train")
         images = images[:limit]
@@ -472,14 +470,6 @@ class GanTraining:
         return len(self.history)
 
 
-def _check_count(name, value, low=1, high=None, example=10):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low \
-            or (high is not None and value > high):
-        top = f" to {high}" if high is not None else ""
-        raise DreamlibError(f"{name} must be a whole number from {low}{top}, such as {example}; got {value!r}")
-    return int(value)
-
-
 def run_config(image_shape, latent_dim=LATENT_DIM, seed=0, batch_size=BATCH_SIZE,
                learning_rate=LEARNING_RATE, beta_1=BETA_1, data="pictures"):
     """The settings that must match for a run to be resumed (written to ``config.json``)."""
@@ -515,17 +505,17 @@ def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM,
     """
     from tqdm.auto import tqdm
 
-    epochs = _check_count("epochs", epochs, 1, 100_000)
-    seed = _check_count("seed", seed, 0, 2**31 - 1, example=0)
+    epochs = check_whole_number("epochs", epochs, 1, 100_000)
+    seed = check_whole_number("seed", seed, 0, 2**31 - 1, example=0)
     if batches_per_epoch is not None:
-        batches_per_epoch = _check_count("batches_per_epoch", batches_per_epoch, 1)
-    keep_checkpoints = _check_count("keep_checkpoints", keep_checkpoints, 1, example=2)
+        batches_per_epoch = check_whole_number("batches_per_epoch", batches_per_epoch, 1)
+    keep_checkpoints = check_whole_number("keep_checkpoints", keep_checkpoints, 1, example=2)
     if isinstance(data, PictureFolder):
-        batch_size = _check_count("batch_size", batch_size, 1, 4096, example=BATCH_SIZE)
+        batch_size = check_whole_number("batch_size", batch_size, 1, 4096, example=BATCH_SIZE)
         description = description or f"folder {data.folder} ({len(data)} pictures)"
     elif not isinstance(data, tf.data.Dataset):
         data = check_training_images(data)
-        batch_size = _check_count("batch_size", batch_size, 1, 4096, example=BATCH_SIZE)
+        batch_size = check_whole_number("batch_size", batch_size, 1, 4096, example=BATCH_SIZE)
         description = description or f"array of {len(data)} pictures"
     else:
         batch_size = None  # the dataset decides

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dreamlib.errors import DreamlibError
+from dreamlib.errors import DreamlibError, check_number, check_whole_number
 from dreamlib.images import atomic_write, label_image, resize_image, to_uint8
 
 MAX_ZOOM = 2.0          # more than 2x per frame is a jump cut, not a zoom
@@ -33,17 +33,12 @@ def check_zoom(zoom):
 
 def check_frames(frames):
     """``frames`` as an int, or one clear error: a whole number from 1 to ``MAX_FRAMES``."""
-    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 1 <= frames <= MAX_FRAMES:
-        raise DreamlibError(f"frames must be a whole number from 1 to {MAX_FRAMES}, such as 30; got {frames!r}")
-    return int(frames)
+    return check_whole_number("frames", frames, 1, MAX_FRAMES, example=30)
 
 
 def check_fps(fps):
     """``fps`` as a float, or one clear error: frames per second above 0 and at most ``MAX_FPS``."""
-    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(fps) or not 0 < fps <= MAX_FPS:
-        raise DreamlibError(f"fps must be a number above 0 and at most {MAX_FPS}, such as 12; got {fps!r}")
-    return float(fps)
+    return check_number("fps", fps, 0, MAX_FPS, example=12)
 
 
 def zoom_in(img, zoom):
