@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from dreamlib.data import PictureFolder, epoch_order, from_gan_range, to_gan_range
 from dreamlib.errors import DreamlibError, check_number, check_whole_number
-from dreamlib.images import atomic_write, label_image, load_image, save_image, to_uint8
+from dreamlib.images import atomic_write, label_image, load_image, save_image, to_uint8, write_json
 
 LATENT_DIM = 100        # article E's noise vector
 BATCH_SIZE = 50         # article E's batch; above ~100 ran out of memory on its GPU
@@ -270,12 +270,6 @@ def _by_epoch(folder, suffix):
 
 
 # --- files that survive a kill ----------------------------------------------------------------
-
-def _write_json(path, data):
-    """Write ``data`` as JSON through a temp file and a rename: a kill never leaves half a file."""
-    text = json.dumps(data, indent=1) + "\n"
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text), overwrite=True)
-
 
 def _read_json(path):
     try:
@@ -546,9 +540,10 @@ def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM,
             path, saved = found
             restore_checkpoint(gan, saved, path)
             history, start = saved["history"][:saved["epoch"]], saved["epoch"]
-            _write_json(run_dir / "history.json", history)  # it may lag if a kill came between the two
+            # history.json may lag the checkpoint if a kill came between the two writes
+            write_json(run_dir / "history.json", history, overwrite=True)
     else:
-        _write_json(config_path, {**config, "dreamlib": _version()})
+        write_json(config_path, {**config, "dreamlib": _version()}, overwrite=True)
     noise = fixed_noise(GRID_COLS * GRID_COLS, latent_dim, seed)
     if start == 0:
         save_image(sample_grid(gan.generator, noise), run_dir / "grids" / "epoch_000.png", overwrite=True)
@@ -577,7 +572,7 @@ def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM,
             save_checkpoint(gan, run_dir / "checkpoints" / f"epoch_{epoch + 1:03d}.npz",
                             epoch + 1, history + [logs], config)
             history.append(logs)
-            _write_json(run_dir / "history.json", history)
+            write_json(run_dir / "history.json", history, overwrite=True)
             for _, old in checkpoint_paths(run_dir)[keep_checkpoints:]:
                 old.unlink(missing_ok=True)
             if on_epoch is not None and on_epoch(epoch + 1, logs, grid) is False:

@@ -8,8 +8,9 @@ product with the dream's own vector there, and pushes the dream toward it. The o
     sum over positions p of  x_p · y_match(p)        (the match held fixed)
 
 whose gradient with respect to the layer is the matched guide features (divided by their count,
-which the step's normalisation removes): article C's "use the guide features as the gradient". The matching is one matrix product (x^T·y) and an
-argmax per row, so it is cheap, and it works unchanged with octaves, jitter and tiles.
+which the step's normalisation removes): article C's "use the guide features as the gradient".
+The matching is one matrix product (x^T·y) and an argmax per row, so it is cheap, and it works
+unchanged with octaves, jitter and tiles.
 """
 
 import numpy as np

@@ -196,6 +196,14 @@ def atomic_write(path, write, overwrite=False, protect=(), example="dream.png"):
     return path
 
 
+def write_json(path, data, overwrite=False):
+    """Write ``data`` as JSON atomically (see ``atomic_write``): a kill never leaves half a file."""
+    import json
+
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text), overwrite, example="settings.json")
+
+
 def save_image(img, path, overwrite=False, protect=(), metadata=None):
     """Save ``img`` to ``path`` atomically (see ``atomic_write``); ``metadata`` goes into PNG text chunks.
 

@@ -10,7 +10,6 @@ next to it. Controls that make no sense together disable **Dream** and say why i
 import contextvars
 import html
 import io
-import json
 import re
 import threading
 from dataclasses import asdict
@@ -20,7 +19,7 @@ import numpy as np
 
 from dreamlib import settings as switches
 from dreamlib.errors import DreamlibError
-from dreamlib.images import atomic_write, label_image, list_samples, load_image, to_uint8
+from dreamlib.images import label_image, list_samples, load_image, to_uint8, write_json
 
 UPLOAD = "upload"
 NO_GUIDE = "none"
@@ -62,12 +61,6 @@ def free_stem(folder, stem, suffixes=(".png", ".json")):
         if not any((Path(folder) / f"{candidate}{suffix}").exists() for suffix in suffixes):
             return candidate
         number += 1
-
-
-def write_json(data, path):
-    """Write ``data`` as JSON atomically (temp file, then rename), refusing to replace a file."""
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text), example="dream.json")
 
 
 def _red(lines):
@@ -502,7 +495,7 @@ class Explorer:
         data = {**run, "picture": png.name, "weights": record["weights"], "objective": record["objective"],
                 "octave_shapes": record["octave_shapes"], "interrupted": record["interrupted"],
                 "seconds": record["seconds"], "settings": record["settings"]}
-        path = write_json(data, folder / f"{stem}.json")
+        path = write_json(folder / f"{stem}.json", data)
         self.saved.append((png, path))
         return png, path
 
