@@ -9,6 +9,7 @@ from PIL import Image
 
 from dreamlib import data
 from dreamlib.errors import DreamlibError
+from dreamlib.images import load_image, sample_path
 
 
 def write_idx(path, array, gz=True):
@@ -425,3 +426,15 @@ def test_truncated_jpeg_passes_the_cheap_scan_but_is_skipped_when_loaded(tmp_pat
     assert count == 5 and skipped == []  # JPEG verify() does not decode, so the scan cannot tell
     assert sorted(reds(ds)) == [0, 1, 2, 3]
     assert [p.name for p, _ in skipped] == ["cut.jpg"]
+
+
+def test_big_jpegs_decode_at_a_reduced_scale_that_still_covers_the_crop(tmp_path):
+    photo = np.asarray(Image.open(sample_path("astronaut")).convert("RGB").resize((2000, 1500), Image.BICUBIC))
+    Image.fromarray(photo).save(tmp_path / "big.jpg", quality=90)
+    Image.fromarray(photo).save(tmp_path / "big.png")
+    reduced = load_image(tmp_path / "big.jpg", min_side=64)
+    assert reduced.shape == (188, 250, 3)                     # 1/8 scale: both sides still >= 64
+    assert load_image(tmp_path / "big.png", min_side=64).shape == (1500, 2000, 3)  # other formats: unchanged
+    fast = data.load_training_picture(tmp_path / "big.jpg", (64, 64))
+    full = data.center_crop_resize(load_image(tmp_path / "big.jpg"), (64, 64)) / 127.5 - 1
+    assert fast.shape == (64, 64, 3) and np.abs(fast - full).mean() * 127.5 < 4   # the same picture, ~1%
