@@ -195,18 +195,20 @@ class DCGAN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-def make_dcgan(image_shape, latent_dim=LATENT_DIM, learning_rate=LEARNING_RATE, beta_1=BETA_1, seed=None):
+def make_dcgan(image_shape, latent_dim=LATENT_DIM, learning_rate=LEARNING_RATE, beta_1=BETA_1, seed=None,
+               generator=None):
     """A compiled ``DCGAN`` for ``image_shape`` with article E's Adam(1e-4, 0.5) and BCE.
 
     ``seed`` fixes the initial weights, the dropout masks and the noise of every step.
+    ``generator`` replaces ``build_generator``'s net (for experiments, such as one without BatchNorm).
     """
     check_whole_number("latent_dim", latent_dim, 1, 4096, example=LATENT_DIM)
     check_number("learning_rate", learning_rate, 0, 1.0, example=LEARNING_RATE)
     check_number("beta_1", beta_1, 0, 0.999, example=BETA_1)
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
-    gan = DCGAN(build_generator(image_shape, latent_dim), build_discriminator(image_shape),
-                latent_dim, seed=seed)
+    generator = generator if generator is not None else build_generator(image_shape, latent_dim)
+    gan = DCGAN(generator, build_discriminator(image_shape), latent_dim, seed=seed)
     gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                 g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1))
     # optimizer slots exist from the start, so a checkpoint can be restored before the first step

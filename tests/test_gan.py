@@ -316,3 +316,10 @@ def test_a_folder_streams_from_disk_and_resumes_exactly(tmp_path, monkeypatch):
     assert resumed.start_epoch == 1
     for a, b in zip(whole.gan.generator.weights, resumed.gan.generator.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_make_dcgan_takes_a_generator_of_your_own():
+    mine = gan.build_generator((28, 28, 1))
+    model = gan.make_dcgan((28, 28, 1), seed=0, generator=mine)
+    assert model.generator is mine and model.discriminator.output_shape == (None, 1)
+    assert model.g_optimizer.built and model.d_optimizer.built
