@@ -65,9 +65,9 @@ def add_dream_options(parser, default_model="inception_v3"):
     parser.add_argument("--layers", help="layers and weights, e.g. mixed3:1.0,mixed5:1.5 (default: the model's)")
     parser.add_argument("--objective", default="sum_of_squares", choices=["sum_of_squares", "mean", "l2"],
                         help="what each layer contributes (default: sum_of_squares)")
-    parser.add_argument("--steps", type=_positive_int, help="ascent steps per octave (default 20; quick 5)")
+    parser.add_argument("--steps", type=_positive_int, help="ascent steps per octave (default 20; quick 15)")
     parser.add_argument("--step-size", type=_number, help="step size in network-input units (default: the model's, 0.01 for [-1, 1] inputs)")
-    parser.add_argument("--octaves", type=_positive_int, help="number of octaves (default 3; quick 2)")
+    parser.add_argument("--octaves", type=_positive_int, help="number of octaves (default 3; quick 4)")
     parser.add_argument("--octave-scale", type=_number, help="size ratio between octaves (default 1.4)")
     parser.add_argument("--tile-size", type=_positive_int, help="tile big images into tiles of this size (default 512; 0 = never)")
     parser.add_argument("--jitter", type=_positive_int, help="max random roll in pixels (default: tile size when tiled, else 0)")
@@ -266,7 +266,7 @@ def add_zoom_parser(sub):
                                    "installed. Per frame the defaults are 1 octave of 10 steps (quick: 5).")
     z.add_argument("input")
     z.add_argument("output")
-    z.add_argument("--frames", type=_positive_int, help="number of frames (default 30; quick 4)")
+    z.add_argument("--frames", type=_positive_int, help="number of frames (default 30; quick 24, 2 s at 12 fps)")
     z.add_argument("--zoom", type=_number, default=1.05,
                    help="enlargement per frame, from 1 to 2 (default 1.05, as google/deepdream)")
     z.add_argument("--fps", type=_number, default=12, help="frames per second of the animation (default 12)")
@@ -280,7 +280,7 @@ def cmd_zoom(args):
     from dreamlib import zoom
 
     quick = args.quick or settings.is_quick()
-    frames = zoom.check_frames(args.frames if args.frames is not None else (4 if quick else 30))
+    frames = zoom.check_frames(args.frames if args.frames is not None else (24 if quick else 30))
     zoom.check_zoom(args.zoom)
     zoom.check_fps(args.fps)
     source, image = load_input(args, args.input, quick)

@@ -66,7 +66,7 @@ def frame_settings(settings=None, quick=None):
     if settings is None:
         quick = switch.is_quick() if quick is None else quick
         # google/deepdream dreams 10 steps per frame; one octave, as each frame is mostly dreamed already
-        settings = DreamSettings.quick(octaves=1) if quick else DreamSettings(octaves=1, steps=10)
+        settings = DreamSettings.quick(octaves=1, steps=5) if quick else DreamSettings(octaves=1, steps=10)
     if not isinstance(settings, DreamSettings):
         raise DreamlibError(f"settings must be a DreamSettings; got {type(settings).__name__}")
     return settings

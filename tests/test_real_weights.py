@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from dreamlib import models
+from dreamlib.cli import main
 from dreamlib.ascent import LossGradient, gradient_ascent
 from dreamlib.dream import Dreamer, DreamSettings
 from dreamlib.images import load_image, resize_image
@@ -60,3 +61,12 @@ def test_real_dream_is_not_marked_untrained():
     assert result.record.weights == "imagenet" and not result.untrained
     assert result.record.losses[-1][-1] > result.record.losses[-1][0]
     assert np.array_equal(result.labelled_image(), result.image)  # no warning stamp
+
+
+def test_the_quick_cli_dream_visibly_changes_the_cat(tmp_path):
+    require_cached("mobilenet_v2")
+    out = tmp_path / "quick.png"
+    assert main(["dream", "chelsea", str(out), "--quick", "--model", "mobilenet_v2", "--seed", "0"]) == 0
+    cat = load_image("chelsea", max_size=256)  # the quick size
+    change = np.abs(load_image(out) - cat).mean()
+    assert change >= 10, f"the quick dream moved the cat by only {change:.1f} grey levels: it looks unchanged"

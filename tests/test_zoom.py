@@ -257,11 +257,12 @@ def test_cli_zoom_writes_a_labelled_gif_and_says_where(tmp_path, capsys):
             assert has_untrained_strip(np.asarray(gif.convert("RGB")))
 
 
-def test_cli_quick_default_is_four_frames(tmp_path):
+def test_cli_quick_default_plays_for_seconds_not_a_blink(tmp_path):
     out = tmp_path / "zoom.gif"
     assert main(["zoom", "coffee", str(out), *RANDOM, "--steps", "1"]) == 0
     with Image.open(out) as gif:
-        assert gif.n_frames == 4
+        assert gif.n_frames == 24
+        assert gif.n_frames * gif.info["duration"] >= 1500  # milliseconds at the default 12 fps
 
 
 @pytest.mark.parametrize("extra,match", [
