@@ -14,9 +14,14 @@ def test_sum_of_squares_is_divided_by_the_element_count():
     assert np.isclose(float(ob.sum_of_squares("a")(ACTS)), (a ** 2).sum() / a.size)
 
 
-def test_border_crop_drops_the_edges():
-    inner = ACTS["a"].numpy()[:, 2:-2, 2:-2, :]
-    assert np.isclose(float(ob.sum_of_squares("a", border=2)(ACTS)), (inner ** 2).sum() / inner.size)
+def test_border_crop_drops_the_edges_and_divides_like_article_d():
+    a = ACTS["a"].numpy()
+    inner = a[:, 2:-2, 2:-2, :]
+    # article D and keras.io: cropped sum over the WHOLE activation's element count
+    assert np.isclose(float(ob.sum_of_squares("a", border=2)(ACTS)), (inner ** 2).sum() / a.size)
+    cropped = ob.sum_of_squares("a", border=2, divide_by="cropped")
+    assert np.isclose(float(cropped(ACTS)), (inner ** 2).sum() / inner.size)
+    assert "divide_by=cropped" in cropped.description
     # a map too small to crop is used whole instead of giving NaN
     assert np.isclose(float(ob.sum_of_squares("b", border=2)(ACTS)), 1.0)
 
@@ -58,5 +63,7 @@ def test_nonsense_objective_parameters():
         ob.channel("a", 7)(ACTS)
     with pytest.raises(DreamlibError, match="border"):
         ob.sum_of_squares("a", border=-2)
+    with pytest.raises(DreamlibError, match="divide_by must be one of whole, cropped"):
+        ob.sum_of_squares("a", border=2, divide_by="interior")
     with pytest.raises(DreamlibError, match="unknown objective"):
         ob.weighted_layers({"a": 1}, kind="max")
