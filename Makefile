@@ -5,11 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOK_ENV := DREAMLIB_QUICK=1 DREAMLIB_ALLOW_RANDOM_WEIGHTS=1
 
-.PHONY: help install demo test unit-tests notebook-tests clean-notebooks handouts bench clean
+.PHONY: help install demo test unit-tests notebook-tests dist-tests clean-notebooks handouts bench clean
 
 help:
 	@echo "make demo             set up .venv and dream the bundled cat picture"
-	@echo "make test             set up .venv and run every test (unit tests, then notebooks in quick mode)"
+	@echo "make test             set up .venv and run every test (unit tests, notebooks in quick mode, dist tests)"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make handouts         execute every notebook with full settings into build/handouts/*.html"
 	@echo "make bench            time the dream engine (benchmarks/bench_dream.py)"
@@ -26,7 +26,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dreamlib dream chelsea dreams/chelsea_dream.png --overwrite
 
-test: unit-tests notebook-tests
+test: unit-tests notebook-tests dist-tests
 
 unit-tests: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -36,6 +36,11 @@ notebook-tests: $(STAMP)
 		$(NOTEBOOK_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 			--durations=0 notebooks; \
 	else echo "no notebooks yet"; fi
+
+# the wheel and sdist (twine check), and notebook 02 alone in a folder, on a fresh environment
+# without dreamlib that pip-installs it from the wheel (tests/test_distribution.py; about 1.5 min)
+dist-tests: $(STAMP)
+	$(BIN)/python -m pytest -m dist tests
 
 clean-notebooks: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py

@@ -4,6 +4,7 @@ Importing the package does no work: TensorFlow is imported only by the modules t
 One module per course idea:
 
 - ``settings``   the quick/full switch and the random-weights permission
+- ``environment`` versions, the device and what quick mode means (each notebook's first cell)
 - ``images``     load, resize, save, show, bundled samples
 - ``models``     backbones, their preprocessing, dreamable layers, weights
 - ``objectives`` what to maximise

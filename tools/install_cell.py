@@ -1,0 +1,85 @@
+"""The first code cell of every notebook: install dreamlib where it is missing, then report.
+
+    python tools/install_cell.py          # put INSTALL_CELL first in every notebook (replacing it)
+    python tools/install_cell.py --check  # exit 1 and name every notebook whose first cell differs
+
+A notebook opened on its own (Colab, Kaggle, a JupyterHub, a folder with only that file) runs
+this cell first: when ``import dreamlib`` fails it pip-installs DREAMLIB_SOURCE into the running
+kernel's Python (the package name by default; a wheel file, a folder or a git+https URL work too,
+and the environment variable of the same name overrides it), then prints versions, device and
+what quick mode means (``dreamlib.environment.report``).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+MARKER = "# Install dreamlib where it is missing"  # how the tool recognises an existing install cell
+
+INSTALL_CELL = '''\
+# Install dreamlib where it is missing (Colab, Kaggle, JupyterHub, this file alone in a folder),
+# then show the versions, the device and the quick/full setting this notebook runs with.
+import os
+
+# what pip installs when dreamlib is missing: the name, a .whl file, a folder or git+https://...
+DREAMLIB_SOURCE = os.environ.get("DREAMLIB_SOURCE", "dreamlib")
+try:
+    import dreamlib
+except ImportError:
+    import importlib, subprocess, sys
+    print(f"dreamlib is not installed here: pip install {DREAMLIB_SOURCE} (a minute or two) ...")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", DREAMLIB_SOURCE],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        print(pip.stderr[-2000:])
+        raise SystemExit(f"pip could not install {DREAMLIB_SOURCE!r}: set DREAMLIB_SOURCE above "
+                         "to a dreamlib wheel file, source folder or git+https URL and rerun")
+    importlib.invalidate_caches()
+    import dreamlib
+from dreamlib.environment import report
+
+report()'''
+
+
+def first_code_cell(nb):
+    """Index of the notebook's first code cell."""
+    return next(i for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code")
+
+
+def with_install_cell(nb):
+    """The notebook with INSTALL_CELL as its first code cell (inserted, or replacing an older one)."""
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": INSTALL_CELL.splitlines(keepends=True)}
+    index = first_code_cell(nb)
+    if "".join(nb["cells"][index]["source"]).startswith(MARKER):
+        nb["cells"][index] = cell
+    else:
+        nb["cells"].insert(index, cell)
+    return nb
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only name notebooks without the cell")
+    parser.add_argument("paths", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    wrong = []
+    for path in args.paths or sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if "".join(nb["cells"][first_code_cell(nb)]["source"]) == INSTALL_CELL:
+            continue
+        wrong.append(path)
+        if not args.check:
+            path.write_text(json.dumps(with_install_cell(nb), indent=1, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+    if args.check and wrong:
+        for path in wrong:
+            print(f"{path}: its first code cell is not the install cell: run python tools/install_cell.py")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
