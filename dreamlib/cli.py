@@ -6,8 +6,9 @@
     dreamlib gan train --data fashion_mnist|DIR --epochs N --out RUN_DIR [--resume]
     dreamlib gan sample RUN_DIR OUTPUT [--n 25]
     dreamlib layers MODEL
-    dreamlib weights                 # which weights are cached
-    dreamlib weights import FOLDER   # copy weight files from a folder into the Keras cache
+    dreamlib weights [list] [--missing] [--all]   # the course's weight files: cached, bundled, missing
+    dreamlib weights fetch [--to FOLDER]          # download them all (and copy them to FOLDER)
+    dreamlib weights import FOLDER                # copy weight files from a folder into the Keras cache
 
 Bad input exits with status 2 and one line saying what is wrong and what to do.
 """
@@ -26,7 +27,8 @@ EXAMPLES = """examples:
   dreamlib zoom chelsea dreams/zoom.gif --frames 30 --zoom 1.05
   dreamlib gan train --data fashion_mnist --epochs 5 --out runs/fashion
   dreamlib layers inception_v3
-  dreamlib weights import /media/usb/keras-weights
+  dreamlib weights fetch --to /media/usb/keras-weights   # on a connected machine
+  dreamlib weights import /media/usb/keras-weights       # on each machine of an offline room
 """
 
 
@@ -115,8 +117,17 @@ def build_parser():
     layers.add_argument("model", choices=available_models())
     layers.add_argument("--all", action="store_true", help="list every layer, not only the dreamable ones")
 
-    weights = sub.add_parser("weights", help="show cached weights, or import them from a folder")
+    weights = sub.add_parser("weights", help="list, fetch or import the pretrained weights the course needs")
     wsub = weights.add_subparsers(dest="weights_command", metavar="ACTION", parser_class=_Parser)
+    listing = wsub.add_parser("list", help="the course's weight files and their state (the default action)")
+    listing.add_argument("--missing", action="store_true",
+                         help="only the missing files, one 'NAME URL' line each (works offline)")
+    listing.add_argument("--all", action="store_true", help="every weights file dreamlib knows, not only the course's")
+    fetch = wsub.add_parser("fetch", help="download every file the course needs into the Keras cache",
+                            description="Download every weights file the course needs into the Keras cache "
+                                        "(those bundled with dreamlib are copied from it), and with --to "
+                                        "also copy them into FOLDER, e.g. a USB stick for `dreamlib weights import`.")
+    fetch.add_argument("--to", metavar="FOLDER", help="also copy the files into FOLDER")
     imp = wsub.add_parser("import", help="copy Keras weight files from FOLDER into the cache, checking them")
     imp.add_argument("folder")
     return parser
@@ -127,24 +138,16 @@ def _say(message):
 
 
 def choose_model(requested, random_weights, default=None):
-    """The model to dream with: the one asked for, or the best cached one when the default can't load."""
+    """The model to dream with: the one asked for, or the default, or (offline) one whose weights are here."""
     from dreamlib import models
 
     default = default or models.DEFAULT_MODEL
     if requested or random_weights:
         return requested or default
-    if models.weights_cached(default):
-        return default
-    try:
-        models.fetch_weights_file(models.get_spec(default).notop, what=default)
-        return default
-    except DreamlibError as missing:
-        fallback = models.best_cached_model()
-        if fallback is None:
-            raise missing
-        _say(f"dreamlib: {default} weights are not available offline; using {fallback}, "
-             f"whose weights are cached (pass --model to choose)")
-        return fallback
+    model, note = models.choose_default_model(default)
+    if note:
+        _say(f"dreamlib: {note} (pass --model to choose)")
+    return model
 
 
 def check_output(output, *inputs, overwrite=False):
@@ -409,7 +412,7 @@ def cmd_layers(args):
 
 
 def cmd_weights(args):
-    from dreamlib import models
+    from dreamlib import course, models
 
     if args.weights_command == "import":
         imported, skipped = models.import_weights(args.folder)
@@ -422,10 +425,43 @@ def cmd_weights(args):
             raise DreamlibError(f"no usable weight files in {args.folder}: it should hold Keras .h5 files "
                                 f"such as {models.get_spec('inception_v3').notop.name}")
         return 0
+    if args.weights_command == "fetch":
+        done, failed = course.fetch_course_files(args.to)
+        for name, what in done:
+            print(f"ok        {name}: {what}")
+        for name, why in failed:
+            print(f"failed    {name}: {why}")
+        if failed:
+            raise DreamlibError(f"{len(failed)} of {len(done) + len(failed)} file(s) could not be fetched: "
+                                f"connect to the internet and run `dreamlib weights fetch` again")
+        print(f"all {len(done)} files the course needs are in {models.cache_dir()}"
+              + (f" and {args.to}" if args.to else ""))
+        return 0
+    return list_weights(missing_only=getattr(args, "missing", False), every_file=getattr(args, "all", False))
+
+
+def list_weights(missing_only=False, every_file=False):
+    """``dreamlib weights [list]``: the course's files (or every known one), their state, who needs them."""
+    from dreamlib import course, models
+
+    needed = course.course_files()
+    files = models.known_weight_files() if every_file else {name: wf for name, (wf, _) in needed.items()}
+    if missing_only:  # plain 'NAME URL' lines: a list to download by any means
+        for name, wf in files.items():
+            if models.weights_state(wf) == "missing":
+                print(f"{name} {wf.origin}")
+        return 0
     print(f"Keras weights cache: {models.cache_dir()}")
-    for model, top, name, path in models.weights_status():
-        state = f"cached ({path.stat().st_size / 1e6:.1f} MB)" if path else "missing"
-        print(f"  {model:<13} {'classifier' if top else 'features  '}  {state:<20} {name}")
+    width = max(len(name) for name in files)
+    for name, wf in files.items():
+        state = models.weights_state(wf)
+        size = (models.cache_dir() / name).stat().st_size if state == "cached" else None
+        size = "" if size is None else f"{size / 1e6:.1f} MB" if size > 1e5 else f"{size / 1e3:.0f} kB"
+        users = ", ".join(nb[:2] for nb in needed.get(name, (None, []))[1]) or "-"
+        print(f"  {state:<8} {size:>8}  {name:<{width}}  notebooks {users}")
+    print("Notebooks:")
+    for notebook in course.readiness():
+        print(f"  {notebook.notebook:<28} {notebook.verdict}")
     return 0
 
 

@@ -5,14 +5,18 @@ network input and back (its *preprocessing contract*), which layers are worth dr
 the smallest image it accepts, and the file Keras caches its ImageNet weights in.
 
 Weights come through Keras's own cache (``$KERAS_HOME/models``, default ``~/.keras/models``).
-When a file is missing and cannot be downloaded, ``WeightsMissingError`` names the file, the
-folder it belongs in, and the command that imports it from a folder (for an offline room).
+Three small files travel inside dreamlib (``dreamlib/weights``: MobileNetV2 for dreaming,
+MobileNet v1 with its classifier, the class index): a cache that lacks one is filled from the
+package, so those networks need no download. Every other file comes from Keras's download; when
+it cannot, ``WeightsMissingError`` names the file, the folder it belongs in, and the command
+that imports it from a folder (for an offline room).
 """
 
 import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import warnings
@@ -104,8 +108,17 @@ BACKBONES = {
     ]
 }
 DEFAULT_MODEL = "inception_v3"
-# Order in which a default run falls back to another model whose weights are cached.
+# Order in which a default run falls back to another model whose weights are at hand.
 FALLBACK_ORDER = ("inception_v3", "vgg19", "resnet50", "mobilenet_v2", "mobilenet")
+# Weight files shipped inside dreamlib (see dreamlib/weights/CREDITS.md), with their sha256.
+BUNDLED_DIR = Path(__file__).parent / "weights"
+BUNDLED_SHA256 = {
+    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5":
+        "279052de2cfa801003aa6cc25cc4d007d35dd0b76f06935268c79788b7642d05",
+    "mobilenet_2_5_128_tf.h5": "fe295db7f78635f1403127e3ba8cdc6237f83262bdb745063a67c1d81190c7f8",
+    CLASS_INDEX[0]: "a1e7a966a1f601d39e4b43e119b3e7dd4a2ad3ea08cf69847cbaf021013767bc",
+}
+BUNDLED_MODEL = "mobilenet_v2"  # dreams with no download (MobileNet v1 with its top classifies)
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
 
@@ -172,8 +185,8 @@ def known_weight_files():
     return files
 
 
-def _md5(path):
-    digest = hashlib.md5()
+def _file_hash(path, algorithm="md5"):
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -184,7 +197,7 @@ def check_weights_file(path, wf):
     """Raise ``DreamlibError`` unless ``path`` is a sound copy of ``wf`` (hash, or readable HDF5)."""
     path = Path(path)
     if wf.md5 is not None:
-        if _md5(path) != wf.md5:
+        if _file_hash(path) != wf.md5:
             raise DreamlibError(f"{path} is damaged or not Keras's file (checksum differs): download it again")
         return
     import h5py
@@ -203,12 +216,64 @@ def _missing_message(wf, what):
             f"`dreamlib weights import FOLDER` on a folder that holds it")
 
 
+def bundled_file(name):
+    """The copy of weights file ``name`` shipped inside dreamlib, or None."""
+    path = BUNDLED_DIR / name
+    return path if name in BUNDLED_SHA256 and path.is_file() else None
+
+
+def copy_new_file(source, target):
+    """Copy ``source`` to ``target`` atomically, never replacing a file already at ``target``.
+
+    The copy has the permissions of any new file (the umask applies). Returns True when this
+    call made ``target``, False when a file was already there (it is left exactly as it was).
+    """
+    target = Path(target)
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as f:
+            shutil.copyfileobj(f, out)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, target)  # fails when target exists: a file there is never replaced
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links
+            if target.exists():
+                return False
+            os.replace(tmp, target)
+        return True
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _from_package(wf, path):
+    """Fill the cache entry ``path`` from dreamlib's bundled copy of ``wf`` (or use that copy)."""
+    bundled = bundled_file(wf.name)
+    if _file_hash(bundled, "sha256") != BUNDLED_SHA256[wf.name]:
+        raise DreamlibError(f"dreamlib's bundled {bundled} is damaged: reinstall dreamlib "
+                            f"(pip install --force-reinstall dreamlib)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        copy_new_file(bundled, path)
+    except OSError:  # a read-only cache (a shared KERAS_HOME): read the package's copy in place
+        return bundled
+    return path
+
+
 def fetch_weights_file(wf, what="this model", download=True):
-    """Path of ``wf`` in the Keras cache, downloading it once if needed (Keras's ``get_file``)."""
+    """Path of ``wf`` in the Keras cache: there already, filled from dreamlib's bundled copy, or
+    downloaded once by Keras's ``get_file`` (not with ``download=False`` or ``DREAMLIB_OFFLINE=1``).
+    """
     path = cache_dir() / wf.name
     if path.is_file():
         return path
-    if download:
+    if bundled_file(wf.name) is not None:
+        return _from_package(wf, path)
+    if download and not settings.offline():
         import keras
 
         try:
@@ -219,11 +284,29 @@ def fetch_weights_file(wf, what="this model", download=True):
     raise WeightsMissingError(_missing_message(wf, what))
 
 
+def weights_file(name, include_top=False):
+    """The ``WeightsFile`` of ``name``'s ImageNet weights, with or without its classifier."""
+    spec = get_spec(name)
+    return spec.top if include_top else spec.notop
+
+
+def weights_state(wf):
+    """Where ``wf`` would come from now: "cached", "bundled" (inside dreamlib) or "missing"."""
+    if (cache_dir() / wf.name).is_file():
+        return "cached"
+    return "bundled" if bundled_file(wf.name) is not None else "missing"
+
+
 def weights_cached(name, include_top=False):
     """True when ``name``'s ImageNet weights are already in the Keras cache."""
-    spec = get_spec(name)
-    wf = spec.top if include_top else spec.notop
+    wf = weights_file(name, include_top)
     return wf is not None and (cache_dir() / wf.name).is_file()
+
+
+def weights_available(name, include_top=False):
+    """True when ``name``'s ImageNet weights load with no download (cached, or bundled with dreamlib)."""
+    wf = weights_file(name, include_top)
+    return wf is not None and weights_state(wf) != "missing"
 
 
 def weights_status():
@@ -352,12 +435,38 @@ def load_backbone(name, weights="imagenet", include_top=False, allow_random=None
     return Backbone(spec, model, untrained=False)
 
 
-def best_cached_model(include_top=False):
-    """The first model in ``FALLBACK_ORDER`` whose ImageNet weights are cached, or None."""
+def best_available_model(include_top=False):
+    """The first model in ``FALLBACK_ORDER`` whose ImageNet weights are cached or bundled, or None."""
     for name in FALLBACK_ORDER:
-        if weights_cached(name, include_top):
+        if weights_available(name, include_top):
             return name
     return None
+
+
+def choose_default_model(default=DEFAULT_MODEL, download=True):
+    """The model for a run that names none, and one line saying so when it is not ``default``.
+
+    ``default`` when its weights are cached or (with ``download``) Keras can download them;
+    otherwise the best model whose weights are at hand, such as the bundled MobileNetV2. When
+    no other model has weights either, ``default`` (whose loading then says what is missing).
+    """
+    if weights_cached(default):
+        return default, None
+    if download:
+        try:
+            fetch_weights_file(get_spec(default).notop, what=default)
+            return default, None
+        except WeightsMissingError:
+            pass
+    fallback = best_available_model()
+    if fallback is None or fallback == default:
+        return default, None
+    if weights_file(fallback).name in BUNDLED_SHA256:
+        instead = f"the bundled {fallback} (real ImageNet weights)"
+    else:
+        instead = f"{fallback}, whose ImageNet weights are cached,"
+    why = "are not cached and could not be downloaded" if download else "are not cached"
+    return fallback, f"{default} weights {why}: dreaming with {instead} instead"
 
 
 # ----------------------------------------------------------------------------- layers

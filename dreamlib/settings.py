@@ -3,12 +3,15 @@
 ``DREAMLIB_QUICK=1`` asks for quick settings (small images, few steps) everywhere: in CI, on a
 laptop CPU, in a classroom. ``DREAMLIB_ALLOW_RANDOM_WEIGHTS=1`` lets notebooks fall back to an
 untrained network when pretrained weights are missing (the pictures are then labelled untrained).
+``DREAMLIB_OFFLINE=1`` never tries to download weights (a room without internet, or CI checking
+that the course runs with dreamlib's bundled weights alone).
 """
 
 import os
 
 QUICK_ENV = "DREAMLIB_QUICK"
 RANDOM_WEIGHTS_ENV = "DREAMLIB_ALLOW_RANDOM_WEIGHTS"
+OFFLINE_ENV = "DREAMLIB_OFFLINE"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -24,6 +27,11 @@ def is_quick():
 def random_weights_allowed():
     """True when an untrained network may stand in for missing weights."""
     return _flag(RANDOM_WEIGHTS_ENV)
+
+
+def offline():
+    """True when weights must not be downloaded (``DREAMLIB_OFFLINE=1``)."""
+    return _flag(OFFLINE_ENV)
 
 
 def pick(quick, full):

@@ -75,15 +75,20 @@ class Explorer:
         import ipywidgets as w
 
         from dreamlib.dream import DreamSettings
-        from dreamlib.models import DEFAULT_MODEL, available_models, best_cached_model, get_spec, weights_cached
+        from dreamlib.models import available_models, choose_default_model, get_spec, weights_available
 
         base = settings or DreamSettings.default()
         self.base_settings = DreamSettings(**{**asdict(base), **overrides})
         if not isinstance(self.base_settings.octaves, (int, np.integer)):
             raise DreamlibError(f"the explorer takes a number of octaves (e.g. 3); got {self.base_settings.octaves!r}")
-        model = get_spec(model or best_cached_model() or DEFAULT_MODEL).name
+        self.model_note = None  # one line when no model was named and the default's weights are missing
+        if model is None:
+            model, self.model_note = choose_default_model(download=False)
+            if self.model_note:
+                print(f"dreamlib: {self.model_note}")
+        model = get_spec(model).name
         if random_weights is None:  # random only where the course allows it and no real weights exist
-            random_weights = not weights_cached(model) and switches.random_weights_allowed()
+            random_weights = not weights_available(model) and switches.random_weights_allowed()
         samples = list_samples()
         if guide not in (NO_GUIDE, *samples, UPLOAD):
             raise DreamlibError(f"guide must be {NO_GUIDE!r}, a sample ({', '.join(samples)}) or {UPLOAD!r}; "
@@ -96,7 +101,7 @@ class Explorer:
         self.max_size = w.BoundedIntText(value=max_size or switches.pick(256, 512), min=16, max=4096,
                                          description="max size (px)", style=wide)
         self.model_choice = w.Dropdown(
-            options=[(f"{name} ({'ImageNet weights' if weights_cached(name) else 'no ImageNet weights here'})", name)
+            options=[(f"{name} ({'ImageNet weights' if weights_available(name) else 'no ImageNet weights here'})", name)
                      for name in available_models()], value=model, description="model", style=wide)
         self.random_weights = w.Checkbox(value=bool(random_weights), description=RANDOM_WEIGHTS_TEXT, indent=False)
         self.layer_choice = w.SelectMultiple(options=[], rows=6, description="layers", style=wide)
@@ -187,19 +192,19 @@ class Explorer:
 
     def _load_model(self, layers=None, step_size=None, keep_layers=False):
         """Build (or fetch) the chosen network and reset the layer controls to its defaults."""
-        from dreamlib.models import cache_dir, dreamable_layers, get_spec, weights_cached
+        from dreamlib.models import cache_dir, dreamable_layers, get_spec, weights_available
 
         name = self.model_choice.value
         spec = get_spec(name)
         untrained = self.random_weights.value
         self._model_problem = None
-        if not untrained and not weights_cached(name):
+        if not untrained and not weights_available(name):
             self._model_problem = (f"{name} has no ImageNet weights in {cache_dir()}: pick a model marked "
                                    f"'ImageNet weights', run `dreamlib weights import FOLDER`, or tick "
                                    f"'{RANDOM_WEIGHTS_TEXT}'")
         self.status.value = f"loading {name}..."
         try:
-            self.backbone = _backbone(name, untrained or not weights_cached(name))
+            self.backbone = _backbone(name, untrained or not weights_available(name))
         except DreamlibError as e:  # a damaged weights file: say so, list the layers all the same
             self._model_problem = str(e)
             self.backbone = _backbone(name, True)
@@ -515,7 +520,8 @@ def explorer(image="chelsea", model=None, layers=None, random_weights=None, max_
              guide=NO_GUIDE, settings=None, **overrides):
     """Open the dream explorer: ``explorer()`` as the last line of a cell shows it.
 
-    ``model`` defaults to the best one with cached ImageNet weights; ``layers`` is {layer: weight}
+    ``model`` defaults to inception_v3 when its weights are cached, else to the best model whose
+    weights are here (at least the bundled mobilenet_v2), said in one line; ``layers`` is {layer: weight}
     or "layer:weight, ..."; ``random_weights`` (default: only when no weights are cached and
     ``DREAMLIB_ALLOW_RANDOM_WEIGHTS=1``); ``settings``/``overrides`` set the starting knobs.
     """

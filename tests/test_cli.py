@@ -41,7 +41,8 @@ def test_default_model_falls_back_to_cached_weights_and_says_so(tmp_path, empty_
     out = tmp_path / "fallback.png"
     assert main(["dream", "chelsea", str(out), *QUICK, "--layers", "block_1_expand_relu:1"]) == 0
     err = capsys.readouterr().err
-    assert "inception_v3 weights are not available offline; using mobilenet_v2" in err
+    assert ("inception_v3 weights are not cached and could not be downloaded: dreaming with the bundled "
+            "mobilenet_v2 (real ImageNet weights) instead (pass --model to choose)") in err
     assert out.is_file()
 
 
@@ -66,9 +67,28 @@ def test_a_model_asked_for_by_name_never_changes(tmp_path, empty_cache, capsys):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_nothing_cached_and_offline(tmp_path, empty_cache, capsys):
-    assert main(["dream", "chelsea", str(tmp_path / "x.png"), *QUICK]) == 2
-    assert "inception_v3_weights" in one_line_error(capsys)
+def test_nothing_cached_and_offline_dreams_with_the_bundled_network(tmp_path, empty_cache, capsys):
+    out = tmp_path / "x.png"
+    assert main(["dream", "chelsea", str(out), *QUICK]) == 0
+    captured = capsys.readouterr()
+    notes = [line for line in captured.err.splitlines() if "bundled" in line]
+    assert notes == ["dreamlib: inception_v3 weights are not cached and could not be downloaded: dreaming "
+                     "with the bundled mobilenet_v2 (real ImageNet weights) instead (pass --model to choose)"]
+    assert "model mobilenet_v2, weights imagenet" in captured.out
+    with Image.open(out) as pil:
+        assert pil.text["dreamlib:weights"] == "imagenet"
+    assert (empty_cache / models.get_spec("mobilenet_v2").notop.name).is_file()  # filled from the package
+
+
+def test_guided_without_a_model_falls_back_from_resnet50(tmp_path, empty_cache, capsys):
+    assert main(["guided", "clouds", "chelsea", str(tmp_path / "g.png"), *QUICK, "--guide-size", "64"]) == 0
+    assert "resnet50 weights are not cached and could not be downloaded: dreaming with the bundled " \
+           "mobilenet_v2" in capsys.readouterr().err
+
+
+def test_a_named_bundled_model_says_nothing_about_a_fallback(tmp_path, empty_cache, capsys):
+    assert main(["dream", "chelsea", str(tmp_path / "x.png"), *QUICK, "--model", "mobilenet_v2"]) == 0
+    assert "bundled" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args,match", [

@@ -51,10 +51,10 @@ def test_missing_weights_error_names_file_folder_and_command(empty_cache):
 def test_random_weights_only_when_allowed_and_then_announced(empty_cache, monkeypatch):
     monkeypatch.delenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", raising=False)
     with pytest.raises(WeightsMissingError):
-        models.load_backbone("mobilenet_v2")
+        models.load_backbone("mobilenet")  # its features are not bundled
     monkeypatch.setenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", "1")
     with pytest.warns(UserWarning, match="RANDOM weights"):
-        backbone = models.load_backbone("mobilenet_v2")
+        backbone = models.load_backbone("mobilenet")
     assert backbone.untrained and backbone.weights_label == models.UNTRAINED
 
 
@@ -119,13 +119,16 @@ def test_import_from_missing_folder(tmp_path, empty_cache):
 
 
 def test_weights_status_and_fallback_follow_the_cache(tmp_path, empty_cache):
-    assert models.best_cached_model() is None
+    assert models.best_available_model() == "mobilenet_v2"  # bundled with dreamlib
     assert all(path is None for *_, path in models.weights_status())
     empty_cache.mkdir(parents=True)
-    _fake_weights(empty_cache / models.get_spec("mobilenet").notop.name)
-    assert models.best_cached_model() == "mobilenet"
+    _fake_weights(empty_cache / models.get_spec("resnet50").notop.name)
+    assert models.best_available_model() == "resnet50"
     cached = [row for row in models.weights_status() if row[3] is not None]
-    assert [(row[0], row[1]) for row in cached] == [("mobilenet", False)]
+    assert [(row[0], row[1]) for row in cached] == [("resnet50", False)]
+    assert models.choose_default_model() == (
+        "resnet50", "inception_v3 weights are not cached and could not be downloaded: dreaming with "
+                    "resnet50, whose ImageNet weights are cached, instead")
 
 
 def test_damaged_cached_weights_give_a_clear_error(empty_cache):

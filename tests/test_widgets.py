@@ -179,10 +179,11 @@ def test_changing_model_resets_layers_step_size_and_weights_warning(ex, tmp_path
 def test_random_weights_only_when_allowed_and_no_real_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
     monkeypatch.delenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", raising=False)
-    strict = explorer(model="mobilenet_v2", layers=SHALLOW, max_size=96)
+    shallow = {"conv_pw_1_relu": 1.0}  # MobileNet v1's features are not bundled with dreamlib
+    strict = explorer(model="mobilenet", layers=shallow, max_size=96)
     assert not strict.random_weights.value and strict.dream_button.disabled
     monkeypatch.setenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", "1")
-    allowed = explorer(model="mobilenet_v2", layers=SHALLOW, max_size=96)
+    allowed = explorer(model="mobilenet", layers=shallow, max_size=96)
     assert allowed.random_weights.value and not allowed.dream_button.disabled
     assert UNTRAINED_LABEL.split(" ")[0] in allowed.warning.value
 
@@ -238,3 +239,11 @@ def test_bad_arguments_are_one_clear_error():
         explorer(model="alexnet")
     with pytest.raises(DreamlibError, match="number of octaves"):
         explorer(model="mobilenet_v2", random_weights=True, octaves=range(-2, 1))
+
+
+def test_without_a_model_an_empty_cache_explores_the_bundled_network_and_says_so(empty_cache, capsys):
+    ex = explorer(image="chelsea", layers=SHALLOW, max_size=96)
+    assert ex.model_choice.value == "mobilenet_v2" and not ex.random_weights.value
+    assert not ex.backbone.untrained and not ex.dream_button.disabled
+    line = "inception_v3 weights are not cached: dreaming with the bundled mobilenet_v2 (real ImageNet weights)"
+    assert ex.model_note.startswith(line) and line in capsys.readouterr().out
