@@ -17,7 +17,7 @@ from dreamlib.errors import DreamlibError, WeightsMissingError
 NOTEBOOK_NETWORKS = {
     "00_start_here": (),
     "01_activation_maximisation": (("mobilenet", True), ("mobilenet_v2", False), ("vgg19", False)),
-    "02_vgg19_two_layer_dream": (("vgg19", False),),
+    "02_vgg19_two_layer_dream": (("vgg19", False), ("mobilenet_v2", False)),
     "03_inception_octaves": (("inception_v3", True), ("mobilenet", True), ("inception_v3", False),
                              ("mobilenet_v2", False)),
     "04_tiling_big_images": (("mobilenet_v2", False), ("inception_v3", False)),
