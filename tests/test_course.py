@@ -63,7 +63,7 @@ def test_weights_list_offline_names_the_course_files_and_what_happens(empty_cach
     assert main(["weights"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"bundled\s+mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5\s+"
-                     r"notebooks 01, 03, 04, 05", out)
+                     r"notebooks 01, 02, 03, 04, 05", out)
     assert re.search(r"missing\s+resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5\s+notebooks 05", out)
     assert "02_vgg19_two_layer_dream" in out and "runs up to its first vgg19 cell" in out
     assert main(["weights", "list", "--missing"]) == 0
