@@ -16,7 +16,8 @@ help:
 	@echo "make test             set up .venv and run every test (unit tests, notebooks in quick mode with"
 	@echo "                      your Keras cache and again on an empty one (bundled weights only), dist tests)"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
-	@echo "make handouts         execute every notebook with full settings into build/handouts/*.html"
+	@echo "make handouts         workshop handouts: one offline HTML file per notebook, student and instructor"
+	@echo "                      editions, in build/handouts/ (QUICK=1 for quick settings, NOTEBOOKS=03,04 to choose)"
 	@echo "make bench            time the dream engine (benchmarks/bench_dream.py)"
 
 $(STAMP): pyproject.toml
@@ -54,11 +55,11 @@ dist-tests: $(STAMP)
 clean-notebooks: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py
 
+# QUICK=1: quick settings; NOTEBOOKS=03,04: only those (default all). See tools/handouts.py.
+QUICK ?= 0
+NOTEBOOKS ?= all
 handouts: $(STAMP)
-	mkdir -p build/handouts
-	DREAMLIB_QUICK=0 $(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=-1 \
-		--output-dir build/handouts notebooks/*.ipynb
-	@echo "Handouts written to build/handouts/"
+	$(BIN)/python tools/handouts.py --notebooks $(NOTEBOOKS) $(if $(filter 1 yes true,$(QUICK)),--quick)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dream.py

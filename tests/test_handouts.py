@@ -307,8 +307,10 @@ def test_quick_handout_opens_offline_with_math_and_animation(offline_chrome, tmp
         leaked = [line for line in _solution_lines(handouts.SOLUTIONS / page.with_suffix(".ipynb").name)
                   if line in text]
         assert not leaked, f"solution lines in the student handout: {leaked[:3]}"
+    driver.execute_script("document.querySelector('img[src^=\"data:image/gif\"]').scrollIntoView({block: 'center'})")
     time.sleep(0.5)
     driver.save_screenshot(str(tmp_path / "handout_gif.png"))
-    driver.execute_script("document.querySelector('math').scrollIntoView()")
+    driver.execute_script("(document.querySelector('math[display=\"block\"]') || document.querySelectorAll('math')[1])"
+                          ".scrollIntoView({block: 'center'})")
     driver.save_screenshot(str(tmp_path / "handout_math.png"))
     print("screenshots:", tmp_path / "handout_gif.png", tmp_path / "handout_math.png")
