@@ -47,8 +47,9 @@ notebook-tests-bundled: $(STAMP)
 		KERAS_HOME="$$home" DREAMLIB_OFFLINE=1 $(NOTEBOOK_ENV) $(BIN)/python -m pytest $(NBVAL) -p no:cacheprovider \
 			$(BUNDLED_ONLY_NOTEBOOKS)
 
-# the wheel and sdist (twine check), and notebook 02 alone in a folder, on a fresh environment
-# without dreamlib that pip-installs it from the wheel (tests/test_distribution.py; about 1.5 min)
+# the wheel and sdist (twine check); notebook 02 alone in a folder, on a fresh environment without
+# dreamlib that pip-installs it from the wheel (tests/test_distribution.py); a quick handout of 04
+# opened offline in headless chromium (tests/test_handouts.py)
 dist-tests: $(STAMP)
 	$(BIN)/python -m pytest -m dist tests
 
