@@ -12,13 +12,14 @@ import pytest
 from dreamlib import environment
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# the student release (notebooks/) and, once it exists, the notebooks with solutions (solutions/)
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
 spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
 install_cell = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(install_cell)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_first_code_cell_is_the_install_cell(path):
     nb = json.loads(path.read_text())
     first = next(c for c in nb["cells"] if c["cell_type"] == "code")

@@ -314,3 +314,10 @@ def test_quick_handout_opens_offline_with_math_and_animation(offline_chrome, tmp
                           ".scrollIntoView({block: 'center'})")
     driver.save_screenshot(str(tmp_path / "handout_math.png"))
     print("screenshots:", tmp_path / "handout_gif.png", tmp_path / "handout_math.png")
+
+
+def test_bad_choice_is_one_line_and_status_2(tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "handouts.py"), "--notebooks", "9",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stderr.strip().count("\n") == 0
+    assert "no notebook '9'" in run.stderr and not list(tmp_path.iterdir())

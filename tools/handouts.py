@@ -331,6 +331,12 @@ def main(argv=None):
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if "06_dcgan" in stems:
+        from dreamlib import data
+
+        if data.locate_dataset("fashion_mnist") is None:
+            print("handouts: Fashion-MNIST is not on this machine: notebook 06 will download it (30 MB); "
+                  "offline, set DREAMLIB_FASHION_MNIST_DIR first (see README, Offline and classroom use)")
     if "student" in wanted and not SOLUTIONS.is_dir():
         print("handouts: the student edition needs the student release (solutions/ and `make student`): "
               "writing the instructor edition only")
@@ -355,4 +361,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except SystemExit as stop:  # a one-line message for bad input: exit status 2, as the dreamlib CLI
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            sys.exit(2)
+        raise

@@ -1,6 +1,7 @@
 """The first code cell of every notebook: install dreamlib where it is missing, then report.
 
     python tools/install_cell.py          # put INSTALL_CELL first in every notebook (replacing it)
+                                          # (solutions/, and notebooks/ without a solutions/ twin)
     python tools/install_cell.py --check  # exit 1 and name every notebook whose first cell differs
 
 A notebook opened on its own (Colab, Kaggle, a JupyterHub, a folder with only that file) runs
@@ -15,7 +16,9 @@ import json
 import sys
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SOLUTIONS = ROOT / "solutions"  # the notebooks with solutions, from which `make student` writes notebooks/
 MARKER = "# Install dreamlib where it is missing"  # how the tool recognises an existing install cell
 
 INSTALL_CELL = '''\
@@ -43,6 +46,14 @@ from dreamlib.environment import report
 report()'''
 
 
+def course_notebooks():
+    """Every notebook people edit: solutions/*.ipynb, and those in notebooks/ without a solutions/ twin
+    (the others are written from their twin by `make student`, first cell included)."""
+    solved = sorted(SOLUTIONS.glob("*.ipynb"))
+    names = {p.name for p in solved}
+    return solved + [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if p.name not in names]
+
+
 def first_code_cell(nb):
     """Index of the notebook's first code cell."""
     return next(i for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code")
@@ -66,7 +77,7 @@ def main(argv=None):
     parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
     wrong = []
-    for path in args.paths or sorted(NOTEBOOKS.glob("*.ipynb")):
+    for path in args.paths or course_notebooks():
         nb = json.loads(path.read_text(encoding="utf-8"))
         if "".join(nb["cells"][first_code_cell(nb)]["source"]) == INSTALL_CELL:
             continue
