@@ -28,14 +28,14 @@ class DreamSettings:
     """Every knob of a dream. ``DreamSettings.quick()`` gives small, fast values for a CPU."""
 
     steps: int = 20               # ascent steps per octave (keras.io: 20)
-    step_size: float = None       # None: the model's own (0.01 on [-1, 1] inputs, A's 0.01/255 on VGG)
+    step_size: float = None       # None: the model's own (0.01 on [-1, 1]; VGG: A's 0.01 x 255 = 2.55)
     octaves: object = 3           # a count, or exponents such as range(-2, 3) (article B)
     octave_scale: float = 1.4     # article D and keras.io; article B uses 1.3
     lost_detail: bool = True      # reinject detail lost by shrinking (article D)
     tile_size: int = 512          # images bigger than this are tiled (article B); 0 = never
     jitter: int = None            # max random roll in pixels; None = tile_size when tiled, else 0
     normalize: str = "mean_abs"   # gradient normalisation: mean_abs (A, C, D), std (B) or l2
-    max_loss: float = None        # stop an octave once the loss exceeds this (A: 30, D: 20)
+    max_loss: float = None        # stop an octave once the loss passes this (A: 30, D: 20, keras.io: 15)
     seed: int = None              # fixes the random rolls (and random weights) for repeatable runs
 
     @classmethod

@@ -34,7 +34,7 @@ from dreamlib.errors import DreamlibError, check_number, check_whole_number
 from dreamlib.images import atomic_write, label_image, load_image, save_image, to_uint8, write_json
 
 LATENT_DIM = 100        # article E's noise vector
-BATCH_SIZE = 50         # article E's batch; above ~100 ran out of memory on its GPU
+BATCH_SIZE = 50         # article E's batch; it found that above about 100 memory may run out
 LEARNING_RATE = 1e-4    # article E: Adam(1e-4, beta_1=0.5)
 BETA_1 = 0.5
 BN_MOMENTUM = 0.8       # article E's BatchNorm momentum: the running statistics follow fast

@@ -8,7 +8,8 @@ product with the dream's own vector there, and pushes the dream toward it. The o
     sum over positions p of  x_p · y_match(p)        (the match held fixed)
 
 whose gradient with respect to the layer is the matched guide features (divided by their count,
-which the step's normalisation removes): article C's "use the guide features as the gradient".
+which the step's normalisation removes): google/deepdream's guided objective, which article C
+follows, sets the layer's gradient to exactly these.
 The matching is one matrix product (x^T·y) and an argmax per row, so it is cheap, and it works
 unchanged with octaves, jitter and tiles.
 """

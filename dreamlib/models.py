@@ -478,6 +478,25 @@ def dreamable_layers(backbone):
             if pattern.match(layer.name)]
 
 
+def branch_layer(backbone, layer, index=0):
+    """Name, in this build, of the layer whose output is input ``index`` of ``layer``.
+
+    Keras names unnamed layers by counting (``activation_41``), so such a name depends on what
+    was built before in the session; a layer's place in the graph does not. Article D's
+    ``activation_41`` is ``branch_layer(inception, "mixed5", 0)``: mixed5's 1x1 branch.
+    """
+    try:
+        inputs = backbone.model.get_layer(layer).input
+    except ValueError:
+        raise DreamlibError(f"{backbone.name} has no layer called {layer!r}: run `dreamlib layers "
+                            f"{backbone.name}` to list them") from None
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    if not 0 <= index < len(inputs):
+        raise DreamlibError(f"{layer} has {len(inputs)} input(s) (0..{len(inputs) - 1}); "
+                            f"input {index} does not exist")
+    return next(other.name for other in backbone.model.layers if other.output is inputs[index])
+
+
 def feature_extractor(backbone, layers):
     """A Keras model mapping network input to a list of the activations of ``layers``."""
     import keras

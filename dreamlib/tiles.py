@@ -6,6 +6,9 @@ image is rolled by a random shift and the gradient rolled back: seams never sit 
 
 Unlike the TensorFlow tutorial (which skips the last row and column of tiles), the tiles here
 cover every pixel in every step: each side is split into equal parts no longer than the tile.
+Tile positions are computed in Python from the picture's real size, never from a static shape
+inside a ``tf.function`` (which is unknown there: the tutorial's other defect, fixed by
+tensorflow/docs pull request 1995).
 """
 
 import math
@@ -44,7 +47,11 @@ def tile_slices(shape, tile_size):
 
 
 def random_shift(max_shift, rng):
-    """A random (dy, dx), each in [-max_shift, max_shift]: the jitter of articles B and C."""
+    """A random (dy, dx), each in [-max_shift, max_shift], both ends included.
+
+    google/deepdream's jitter draws the same range; the TF tutorial's roll (article B) draws from
+    [-max_shift, max_shift), one value fewer, which makes no difference to where seams fall.
+    """
     if max_shift <= 0:
         return 0, 0
     dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)

@@ -71,6 +71,26 @@ def test_dreamable_layers_of_inception_are_mixed0_to_mixed10():
     assert names == [f"mixed{i}" for i in range(11)]
 
 
+def test_branch_layer_finds_article_d_activation_41_whatever_was_built_before():
+    import keras
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = models.load_backbone("inception_v3", weights=None)
+        second = models.load_backbone("inception_v3", weights=None)
+    names = {models.branch_layer(b, "mixed5", 0) for b in (first, second)}
+    assert len(names) == 2  # the counted names differ between the two builds...
+    for backbone in (first, second):  # ...the place does not: mixed5's 1x1 branch, 192 channels
+        name = models.branch_layer(backbone, "mixed5", 0)
+        assert isinstance(backbone.model.get_layer(name), keras.layers.Activation)
+        a, mixed5 = models.feature_extractor(backbone, [name, "mixed5"])(np.zeros((1, 99, 99, 3)) + 0.3)
+        assert np.array_equal(np.asarray(a), np.asarray(mixed5)[..., :192])
+    with pytest.raises(DreamlibError, match="mixed5 has 4 input"):
+        models.branch_layer(first, "mixed5", 4)
+    with pytest.raises(DreamlibError, match="no layer called 'mixed99'"):
+        models.branch_layer(first, "mixed99")
+
+
 def test_feature_extractor_returns_each_layer(random_mobilenet_v2):
     extractor = models.feature_extractor(random_mobilenet_v2, ["block_3_expand_relu", "out_relu"])
     outputs = extractor(np.zeros((1, 64, 64, 3), np.float32))

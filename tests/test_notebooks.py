@@ -45,3 +45,33 @@ def test_cleaner_strips_outputs_and_counts(tmp_path):
     assert cleaned["cells"][0]["outputs"] == [] and cleaned["cells"][0]["execution_count"] is None
     assert "widgets" not in cleaned["metadata"]
     assert clean_notebooks.main(["--check", str(path)]) == 0
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_a_projector(path):
+    cells = json.loads(path.read_text())["cells"]
+    long = [f"cell {i}: {line.strip()[:60]}... ({len(line)} characters)"
+            for i, cell in enumerate(cells) if cell["cell_type"] == "code"
+            for line in "".join(cell["source"]).splitlines() if len(line) > 105]
+    assert not long, f"{path.name}: wrap code lines to about 100 characters:\n" + "\n".join(long)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_settings_cells_pick_only_what_differs(path):
+    """``pick(quick=X, full=X)`` with the same X is a constant in disguise: write the constant."""
+    import ast
+
+    same = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code" or "pick(" not in "".join(cell["source"]):
+            continue
+        try:
+            tree = ast.parse("".join(cell["source"]))
+        except SyntaxError:
+            continue  # IPython magics: not a settings cell
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "pick":
+                args = {k.arg: ast.dump(k.value) for k in node.keywords}
+                if args.get("quick") is not None and args.get("quick") == args.get("full"):
+                    same.append(ast.unparse(node))
+    assert not same, f"{path.name}: these pick() give the same value twice: {same}"
