@@ -180,7 +180,7 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block extra_css -%}
 <style type="text/css">
 math { font-size: 1.1em; }
-math[display="block"] { margin: 0.6em 0; }
+math[display="block"] { margin: 0.6em 0; font-size: 1.3em; }
 .jp-OutputArea-output img { max-width: 100%; }
 </style>
 {%- endblock extra_css -%}
@@ -355,7 +355,7 @@ def main(argv=None):
             print(f"{target}  {len(page) / 1e6:.1f} MB  {time.perf_counter() - began:.0f} s")
         rows.append((stem, done))
     write_atomic(args.out / "index.html", index_page(rows, args.quick))
-    print(f"handouts ({mode} settings): {len(rows)} notebooks in {time.perf_counter() - start:.0f} s, "
+    print(f"handouts ({mode} settings): {len(rows)} notebook{'s' * (len(rows) != 1)} in {time.perf_counter() - start:.0f} s, "
           f"in {args.out} (open index.html; copy the folder to a USB stick)")
     return 0
 
