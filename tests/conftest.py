@@ -47,8 +47,8 @@ def empty_cache(tmp_path, monkeypatch, offline):
 
 
 def require_cached(name, include_top=False):
-    """Skip (with the reason shown) unless ``name``'s ImageNet weights are in the Keras cache."""
-    if not models.weights_cached(name, include_top):
+    """Skip (with the reason shown) unless ``name``'s ImageNet weights are cached or bundled with dreamlib."""
+    if not models.weights_available(name, include_top):
         pytest.skip(f"{name} ImageNet weights are not in {models.cache_dir()}: run "
                     f"`dreamlib weights import ../shared/weights` (make test does) to run this test")
 

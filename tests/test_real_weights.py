@@ -1,4 +1,4 @@
-"""Tests on real ImageNet weights: MobileNets from the Keras cache (CI seeds it from ../shared)."""
+"""Tests on real ImageNet weights: the MobileNets bundled with dreamlib (or in the Keras cache)."""
 
 import numpy as np
 import pytest
@@ -17,8 +17,7 @@ pytestmark = pytest.mark.real_weights
 
 @pytest.fixture(scope="module")
 def classifier():
-    require_cached("mobilenet", include_top=True)
-    require_cached("mobilenet")  # the class index travels with the weights
+    require_cached("mobilenet", include_top=True)  # bundled with dreamlib, with the class index
     return models.load_backbone("mobilenet", include_top=True)
 
 

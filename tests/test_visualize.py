@@ -135,9 +135,8 @@ def test_bad_objectives_and_channels_are_explained(backbone):
 
 
 @pytest.mark.real_weights
-@pytest.mark.skipif(not models.weights_cached("mobilenet_v2"),
-                    reason="MobileNetV2 ImageNet weights are not in the Keras cache: "
-                           "run `dreamlib weights import FOLDER` to test with real weights")
+@pytest.mark.skipif(not models.weights_available("mobilenet_v2"),
+                    reason="MobileNetV2 ImageNet weights are neither cached nor bundled: reinstall dreamlib")
 def test_real_mobilenet_v2_channel_comes_alive():
     real = models.load_backbone("mobilenet_v2")
     assert not real.untrained
