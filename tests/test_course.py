@@ -21,7 +21,7 @@ def _networks_built_by(notebook):
     """{(model, include_top)} that a notebook's code builds, read from its source."""
     code = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]
                      if c["cell_type"] == "code")
-    constants = dict(re.findall(r'^(\w+) = pick\(quick="(\w+)"', code, flags=re.M))
+    constants = dict(re.findall(r'^(\w+) = (?:pick\(quick=)?"(\w+)"', code, flags=re.M))
     built = set()
     for name, top in re.findall(r'load_backbone\(("?\w+"?)(, include_top=True)?\)', code):
         built.add((constants.get(name, name.strip('"')), bool(top)))
