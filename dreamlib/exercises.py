@@ -1,15 +1,33 @@
 """Checks for the notebooks' exercises: a learner runs one and reads whether the answer works."""
 
+import dis
+
 NOT_ANSWERED = "Not answered yet: fill in the exercise cell, run it, then run this check again."
+
+
+def _returns_none_only(function):
+    """True when ``function``'s body does nothing but return None (a docstring, comments, pass)."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    steps = [(i.opname, i.argval) for i in dis.get_instructions(code)
+             if i.opname not in ("RESUME", "NOP", "CACHE", "COPY_FREE_VARS", "MAKE_CELL")]
+    return steps in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
+
+
+def unanswered(answer):
+    """True for an exercise as handed out: ``None``, ``...``, or a function whose body is still empty."""
+    return answer is None or answer is Ellipsis or (callable(answer) and _returns_none_only(answer))
 
 
 def check(answer, test, hint, success="Correct - well done!"):
     """Run ``test(answer)`` and print a verdict; returns True, False, or None when unanswered.
 
     ``test`` returns True/False (or raises AssertionError with a message); ``hint`` says what to
-    look at when the answer does not work yet.
+    look at when the answer does not work yet. A learner's answer that crashes inside the test is
+    reported with the error's name and message, never as a traceback.
     """
-    if answer is None or answer is Ellipsis:
+    if unanswered(answer):
         print(NOT_ANSWERED)
         return None
     try:

@@ -1,6 +1,6 @@
 """Strip outputs, execution counts and machine-specific metadata from the course notebooks.
 
-    python tools/clean_notebooks.py          # clean notebooks/*.ipynb in place
+    python tools/clean_notebooks.py          # clean notebooks/*.ipynb and solutions/*.ipynb in place
     python tools/clean_notebooks.py --check  # exit 1 and name every notebook that is not clean
 """
 
@@ -9,7 +9,10 @@ import json
 import sys
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = (ROOT / "notebooks", ROOT / "solutions")  # the student edition, and the notebooks people edit
+# tags, collapsed cells, and nbgrader's exercise cells (with the read-only flags it sets on them)
+KEEP_CELL_METADATA = ("tags", "jupyter", "nbgrader", "deletable", "editable")
 METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
@@ -22,7 +25,7 @@ def cleaned(nb):
     nb["metadata"] = METADATA
     for cell in nb.get("cells", []):
         cell.pop("id", None)
-        keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "jupyter")}
+        keep = {k: v for k, v in cell.get("metadata", {}).items() if k in KEEP_CELL_METADATA}
         cell["metadata"] = keep
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
@@ -40,7 +43,7 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="only report notebooks that are not clean")
     parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    paths = args.paths or sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = args.paths or sorted(p for folder in FOLDERS for p in folder.glob("*.ipynb"))
     dirty = []
     for path in paths:
         text = path.read_text(encoding="utf-8")
