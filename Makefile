@@ -9,13 +9,16 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --durations=0
 # with dreamlib (06 is left out: it trains its own networks and uses no pretrained weights).
 BUNDLED_ONLY_NOTEBOOKS := $(filter-out notebooks/06_%,$(wildcard notebooks/*.ipynb))
 
-.PHONY: help install demo test unit-tests notebook-tests notebook-tests-bundled dist-tests clean-notebooks handouts bench clean
+.PHONY: help install demo test unit-tests notebook-tests notebook-tests-bundled grading-tests dist-tests student grade \
+	clean-notebooks handouts bench clean
 
 help:
 	@echo "make demo             set up .venv and dream the bundled cat picture"
 	@echo "make test             set up .venv and run every test (unit tests, notebooks in quick mode with"
 	@echo "                      your Keras cache and again on an empty one (bundled weights only), dist tests)"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
+	@echo "make student          write the student edition notebooks/ from solutions/ (nbgrader)"
+	@echo "make grade SUBMISSIONS=DIR  autograde DIR/<student>/*.ipynb into course/grades.csv (nbgrader)"
 	@echo "make handouts         workshop handouts: one offline HTML file per notebook, student and instructor"
 	@echo "                      editions, in build/handouts/ (QUICK=1 for quick settings, NOTEBOOKS=03,04 to choose)"
 	@echo "make bench            time the dream engine (benchmarks/bench_dream.py)"
@@ -32,15 +35,29 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dreamlib dream chelsea dreams/chelsea_dream.png --overwrite
 
-test: unit-tests notebook-tests notebook-tests-bundled dist-tests
+test: unit-tests notebook-tests grading-tests notebook-tests-bundled dist-tests
 
 unit-tests: $(STAMP)
 	$(BIN)/python -m pytest tests
 
+# Notebooks with exercises run in grading-tests instead: nbgrader runs each one solved and unsolved.
+UNGRADED_NOTEBOOKS = $(shell grep -L '"nbgrader"' notebooks/*.ipynb 2>/dev/null)
+
 notebook-tests: $(STAMP)
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-		$(NOTEBOOK_ENV) $(BIN)/python -m pytest $(NBVAL) notebooks; \
-	else echo "no notebooks yet"; fi
+	@if [ -n "$(UNGRADED_NOTEBOOKS)" ]; then \
+		$(NOTEBOOK_ENV) $(BIN)/python -m pytest $(NBVAL) $(UNGRADED_NOTEBOOKS); \
+	else echo "no notebooks without exercises"; fi
+
+# The student edition and grading: tools/student.py, tools/grade.py, settings in nbgrader_config.py.
+student: $(STAMP)
+	$(BIN)/python tools/student.py
+
+grade: $(STAMP)
+	@if [ -z "$(SUBMISSIONS)" ]; then echo "usage: make grade SUBMISSIONS=folder (one folder of notebooks per student)"; exit 2; fi
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)"
+
+grading-tests: $(STAMP)
+	DREAMLIB_GRADING_TESTS=1 $(NOTEBOOK_ENV) $(BIN)/python -m pytest --durations=0 tests/test_grading.py
 
 notebook-tests-bundled: $(STAMP)
 	@home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && echo "notebooks on an empty Keras cache ($$home), offline" && \

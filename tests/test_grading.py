@@ -1,0 +1,110 @@
+"""The graded course end to end: nbgrader autogrades a class of three students (minutes of notebook runs).
+
+`make grading-tests` runs this with quick settings; a plain `pytest tests` skips it. One run covers:
+the student edition runs top to bottom with every check saying "Not answered yet" and scores zero; the
+solved notebooks (solutions/) run without an error and score full marks; a submission with exactly one
+wrong exercise loses exactly that exercise's points.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dreamlib.exercises import NOT_ANSWERED
+
+pytestmark = pytest.mark.skipif(os.environ.get("DREAMLIB_GRADING_TESTS") != "1",
+                                reason="runs every notebook through nbgrader (minutes): `make grading-tests` runs it")
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("grade", ROOT / "tools" / "grade.py")
+grade = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(grade)
+student = grade.student
+
+SOURCES = student.exercise_notebooks()
+WRONG_NOTEBOOK, WRONG_EXERCISE = "02_vgg19_two_layer_dream", 2   # the quickest notebook
+TYPO_KEPT = "    return (x * 225.0 + BGR_MEANS)[..., ::-1]   # article A's typo, not fixed\n"
+
+
+def with_one_wrong_answer(source, exercise, wrong_lines):
+    """The solved notebook ``source`` with exercise ``exercise``'s solution replaced by ``wrong_lines``."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    answer_id = f"{source.name[:2]}_ex{exercise}_answer"
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == answer_id)
+    text = "".join(cell["source"])
+    cell["source"] = re.sub(r"[ ]*### BEGIN SOLUTION.*### END SOLUTION", wrong_lines.rstrip("\n"), text, flags=re.S)
+    assert cell["source"] != text
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade a class folder: `solved` hands in solutions/, `untouched` the student edition, `wrong` one notebook."""
+    tmp = tmp_path_factory.mktemp("class")
+    submissions = tmp / "submissions"
+    for name in ("solved", "untouched", "wrong"):
+        (submissions / name).mkdir(parents=True)
+    for source in SOURCES:
+        shutil.copyfile(source, submissions / "solved" / source.name)
+        shutil.copyfile(ROOT / "notebooks" / source.name, submissions / "untouched" / source.name)
+    wrong = with_one_wrong_answer(ROOT / "solutions" / f"{WRONG_NOTEBOOK}.ipynb", WRONG_EXERCISE, TYPO_KEPT)
+    (submissions / "wrong" / "my copy.ipynb").write_text(json.dumps(wrong))   # renamed on purpose
+    course = tmp / "course"
+    table = grade.grade(submissions, course, tmp / "grades.csv")
+    return table, course, tmp / "grades.csv"
+
+
+def executed(course, student_id, assignment):
+    """The cells of the notebook as nbgrader ran it, with outputs."""
+    path = course / "autograded" / student_id / assignment / f"{assignment}.ipynb"
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+
+
+def errors(cells):
+    return [(grade_id(c) or "".join(c["source"])[:60], o["ename"], o["evalue"][:200])
+            for c in cells if c["cell_type"] == "code" for o in c["outputs"] if o["output_type"] == "error"]
+
+
+def printed(cell):
+    return "".join("".join(o.get("text", "")) for o in cell["outputs"] if o["output_type"] == "stream")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_solved_notebooks_run_clean_and_get_full_marks(graded, source):
+    table, course, _ = graded
+    assert errors(executed(course, "solved", source.stem)) == []
+    row = {k: v for k, v in table["solved"].items() if k[0] == source.name[:2]}
+    assert row and all(score == best for score, best in row.values()), row
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_untouched_student_notebooks_run_to_the_end_and_get_zero(graded, source):
+    table, course, _ = graded
+    cells = executed(course, "untouched", source.stem)
+    # the only errors are the autograder's own test cells failing, and each check said "not answered"
+    assert all(where.endswith("_test") and name == "AssertionError" for where, name, _ in errors(cells)), errors(cells)
+    checks = [c for c in cells if grade_id(c).endswith("_check")]
+    assert checks and all(NOT_ANSWERED in printed(c) for c in checks)
+    row = {k: v for k, v in table["untouched"].items() if k[0] == source.name[:2]}
+    assert row and all(score == 0 for score, _ in row.values()), row
+
+
+def test_one_wrong_exercise_loses_exactly_its_points(graded):
+    table, course, csv_path = graded
+    row = table["wrong"]
+    assert {nb for nb, _ in row} == {WRONG_NOTEBOOK[:2]}
+    assert row[(WRONG_NOTEBOOK[:2], WRONG_EXERCISE)][0] == 0
+    assert all(score == best for (_, n), (score, best) in row.items() if n != WRONG_EXERCISE), row
+    check = next(c for c in executed(course, "wrong", WRONG_NOTEBOOK) if grade_id(c).endswith(f"ex{WRONG_EXERCISE}_check"))
+    assert "✗ Not yet." in printed(check) and "Hint:" in printed(check)
+    lines = csv_path.read_text().splitlines()
+    assert lines[0].startswith("student,01 ex1,") and [line.split(",")[0] for line in lines[2:]] == ["solved", "untouched", "wrong"]
