@@ -31,12 +31,13 @@ DREAMLIB_SOURCE = os.environ.get("DREAMLIB_SOURCE", "dreamlib")
 try:
     import dreamlib
 except ImportError:
-    import importlib, subprocess, sys
+    import importlib, subprocess, sys, warnings
     print(f"dreamlib is not installed here: pip install {DREAMLIB_SOURCE} (a minute or two) ...")
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", DREAMLIB_SOURCE],
                          capture_output=True, text=True)
     if pip.returncode:
         print(pip.stderr[-2000:])
+        warnings.filterwarnings("ignore", "To exit")  # IPython's note on SystemExit: not for us
         raise SystemExit(f"pip could not install {DREAMLIB_SOURCE!r}: set DREAMLIB_SOURCE above "
                          "to a dreamlib wheel file, source folder or git+https URL and rerun")
     importlib.invalidate_caches()
