@@ -4,7 +4,9 @@ In a terminal (no IPython display) every call is a silent no-op, so library code
 offer a preview without caring where it runs.
 """
 
-from dreamlib.images import label_image, to_uint8
+import numpy as np
+
+from dreamlib.images import label_image, stamp_untrained, to_uint8
 
 
 def _in_notebook():
@@ -18,13 +20,27 @@ def _in_notebook():
 
 
 class LivePreview:
-    """A picture in the notebook output that ``update`` replaces in place (no scrolling wall)."""
+    """A picture in the notebook output that ``update`` replaces in place (no scrolling wall).
 
-    def __init__(self, width=384):
+    ``untrained=True`` (pass ``backbone.untrained``) stamps the UNTRAINED warning on every picture.
+    """
+
+    def __init__(self, width=384, untrained=False):
         self.width = width
+        self.untrained = untrained
         self.handle = None
         self.updates = 0
         self.last = None
+
+    def picture(self, img, caption=None):
+        """What ``update`` shows: ``img`` at most ``width`` wide, the caption on top, the stamp below."""
+        from PIL import Image
+
+        pil = Image.fromarray(to_uint8(img))
+        if pil.width > self.width:  # shrink first, so the labels keep their readable size
+            pil = pil.resize((self.width, max(1, round(pil.height * self.width / pil.width))), Image.LANCZOS)
+        shown = stamp_untrained(np.asarray(pil, np.float32), self.untrained)
+        return to_uint8(label_image(shown, caption, top=True) if caption else shown)
 
     def update(self, img, caption=None):
         """Show ``img`` (float RGB [0, 255]) with an optional caption strip, replacing the last one."""
@@ -36,10 +52,7 @@ class LivePreview:
             return
         from IPython.display import display
 
-        shown = label_image(img, caption) if caption else img
-        pil = Image.fromarray(to_uint8(shown))
-        if pil.width > self.width:
-            pil = pil.resize((self.width, max(1, round(pil.height * self.width / pil.width))))
+        pil = Image.fromarray(self.picture(img, caption))
         if self.handle is None:
             self.handle = display(pil, display_id=True)
         else:
@@ -63,11 +76,14 @@ def show_source(obj):
     display(Code(source, language="python"))
 
 
-def show_grid(images, titles=None, cols=None, size=3.2):
-    """Show several pictures side by side now (mid-cell), not only at the end of the cell."""
+def show_grid(images, titles=None, cols=None, size=3.2, untrained=False):
+    """Show several pictures side by side now (mid-cell), not only at the end of the cell.
+
+    ``untrained`` (one flag, or one per picture) stamps the UNTRAINED warning on those pictures.
+    """
     import matplotlib.pyplot as plt
 
     from dreamlib.images import image_grid
 
-    image_grid(images, titles, cols=cols, size=size)
+    image_grid(images, titles, cols=cols, size=size, untrained=untrained)
     plt.show()

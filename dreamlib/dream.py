@@ -14,14 +14,11 @@ import tensorflow as tf
 from dreamlib import settings
 from dreamlib.ascent import AscentStopped, LossGradient, check_step_settings, gradient_ascent
 from dreamlib.errors import DreamlibError
-from dreamlib.images import label_image, resize_image, save_image, show
+from dreamlib.images import UNTRAINED_LABEL, resize_image, save_image, show, stamp_untrained  # noqa: F401 (re-export)
 from dreamlib.models import get_spec, load_backbone
 from dreamlib.objectives import KINDS, Objective, weighted_layers
 from dreamlib.octaves import enlarge, octave_shapes
 from dreamlib.tiles import needs_tiles, rolled_gradient, tile_slices
-
-UNTRAINED_LABEL = "UNTRAINED NETWORK (random weights) - not a real dream"
-
 
 @dataclass
 class DreamSettings:
@@ -103,7 +100,7 @@ class DreamResult:
 
     def labelled_image(self):
         """The picture, with a visible warning stamped on it when the network was untrained."""
-        return label_image(self.image, UNTRAINED_LABEL) if self.untrained else self.image
+        return stamp_untrained(self.image, self.untrained)
 
     def save(self, path, overwrite=False, protect=()):
         """Save atomically, with the record as PNG metadata and the untrained warning stamped."""
@@ -111,10 +108,7 @@ class DreamResult:
                           metadata=self.record.as_text())
 
     def show(self, title=None):
-        title = title or f"{self.record.model}: {self.record.objective}"
-        if self.untrained:
-            title = f"{title}\n{UNTRAINED_LABEL}"
-        return show(self.image, title)
+        return show(self.image, title or f"{self.record.model}: {self.record.objective}", untrained=self.untrained)
 
 
 def default_objective(model, layers=None, kind="sum_of_squares", border=0):

@@ -149,15 +149,85 @@ def to_uint8(img):
     return np.clip(np.rint(np.asarray(img, dtype=np.float32)), 0, 255).astype(np.uint8)
 
 
-def label_image(img, text):
-    """Return a copy of ``img`` with ``text`` written on a dark strip along its bottom edge."""
+UNTRAINED_LABEL = "UNTRAINED NETWORK (random weights) - not a real dream"
+# Shorter forms of the same warning, for pictures too small for the whole sentence.
+_UNTRAINED_SHORT = ("UNTRAINED (random weights)", "UNTRAINED")
+_FONT_SIZES = (11, 10, 9, 8)  # pixels; below 8 the default font stops being readable
+
+
+def _wrap(draw, text, font, width):
+    """``text`` split at spaces into lines at most ``width`` pixels wide (a long word gets its own line)."""
+    lines = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _label_layout(img, text, max_lines=2):
+    """(font, lines) that fit ``text`` across ``img`` on at most ``max_lines`` lines, or None."""
+    from PIL import ImageFont
+
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    width = img.shape[1] - 8  # a 4-pixel margin each side
+    for size in _FONT_SIZES:
+        font = ImageFont.load_default(size=size)
+        lines = _wrap(draw, text, font, width)
+        if len(lines) <= max_lines and all(draw.textlength(line, font=font) <= width for line in lines):
+            return font, lines
+    return None
+
+
+def _strip(font, lines, width):
+    """The label strip: yellow lines on black, ``width`` pixels wide."""
+    line_height = font.getbbox("Ag")[3] + 2
+    strip = Image.new("RGB", (width, line_height * len(lines) + 5), (0, 0, 0))
+    pen = ImageDraw.Draw(strip)
+    for i, line in enumerate(lines):
+        pen.text((4, 3 + i * line_height), line, fill=(255, 220, 0), font=font)
+    return strip
+
+
+def label_image(img, text, top=False):
+    """A copy of ``img`` with ``text`` on a dark strip along its bottom (or ``top``) edge.
+
+    The text is wrapped onto two lines and set smaller as needed, so that it is never cut off;
+    on a picture too narrow even for that, the strip is shrunk to the picture's width.
+    """
+    from PIL import ImageFont
+
     pil = Image.fromarray(to_uint8(img))
-    draw = ImageDraw.Draw(pil)
-    box = draw.textbbox((0, 0), text)
-    strip = box[3] - box[1] + 8
-    draw.rectangle([0, pil.height - strip, pil.width, pil.height], fill=(0, 0, 0))
-    draw.text((4, pil.height - strip + 3), text, fill=(255, 220, 0))
+    layout = _label_layout(np.asarray(pil), text)
+    if layout is None:  # too narrow: write one line, then shrink the strip to fit
+        font = ImageFont.load_default(size=_FONT_SIZES[-1])
+        strip = _strip(font, [text], round(font.getlength(text)) + 8)
+        strip = strip.resize((pil.width, max(1, round(strip.height * pil.width / strip.width))), Image.LANCZOS)
+    else:
+        strip = _strip(*layout, pil.width)
+    pil.paste(strip.crop((0, 0, pil.width, min(strip.height, pil.height))),
+              (0, 0 if top else max(0, pil.height - strip.height)))
     return np.asarray(pil, dtype=np.float32)
+
+
+def untrained_label(img):
+    """The longest form of the UNTRAINED warning that fits ``img`` on one or two lines."""
+    for text in (UNTRAINED_LABEL, *_UNTRAINED_SHORT):
+        layout = _label_layout(np.asarray(img), text)
+        if layout is not None and _strip(*layout, 1).height <= img.shape[0] / 4:
+            return text
+    return _UNTRAINED_SHORT[-1]
+
+
+def stamp_untrained(img, untrained=True):
+    """``img`` with the UNTRAINED warning stamped along its bottom when ``untrained``, else ``img``.
+
+    The one mark every picture of a random-weight network carries (saved files, previews, grids).
+    """
+    if not untrained:
+        return img
+    return label_image(img, untrained_label(np.asarray(img)))
 
 
 def atomic_write(path, write, overwrite=False, protect=(), example="dream.png"):
@@ -232,26 +302,41 @@ def save_image(img, path, overwrite=False, protect=(), metadata=None):
     return atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **options), overwrite, protect)
 
 
-def image_grid(images, titles=None, cols=None, size=3.0):
-    """Show several float images side by side (rows of ``cols``) and return the figure."""
+def _fit_title(title, inches, fontsize):
+    """``title`` wrapped to about the width of a picture ``inches`` wide, so neighbours never overlap."""
+    import textwrap
+
+    chars = max(8, int(inches * 72 / (0.6 * fontsize)))  # an average character is about 0.6 em wide
+    return "\n".join(textwrap.fill(line, chars) for line in str(title).split("\n"))
+
+
+def image_grid(images, titles=None, cols=None, size=3.0, untrained=False):
+    """Show several float images side by side (rows of ``cols``) and return the figure.
+
+    ``untrained`` (one flag, or one per image) stamps the UNTRAINED warning on those pictures.
+    Titles are wrapped to the width of their picture.
+    """
     import matplotlib.pyplot as plt
 
     images = list(images)
     if not images:
         raise DreamlibError("image_grid needs at least one image")
+    flags = list(untrained) if isinstance(untrained, (list, tuple)) else [bool(untrained)] * len(images)
+    if len(flags) != len(images):
+        raise DreamlibError(f"untrained needs one flag per image: {len(flags)} for {len(images)} images")
     cols = cols or min(len(images), 4)
     rows = -(-len(images) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(to_uint8(images[i]))
+            ax.imshow(to_uint8(stamp_untrained(images[i], flags[i])))
             if titles is not None and i < len(titles):
-                ax.set_title(str(titles[i]), fontsize=9)
+                ax.set_title(_fit_title(titles[i], size, 9), fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def show(img, title=None, size=5.0):
-    """Show one float image with an optional title and return the figure."""
-    return image_grid([img], [title] if title else None, cols=1, size=size)
+def show(img, title=None, size=5.0, untrained=False):
+    """Show one float image with an optional title (and the UNTRAINED stamp when so); return the figure."""
+    return image_grid([img], [title] if title else None, cols=1, size=size, untrained=untrained)

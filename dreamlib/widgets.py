@@ -19,7 +19,7 @@ import numpy as np
 
 from dreamlib import settings as switches
 from dreamlib.errors import DreamlibError
-from dreamlib.images import label_image, list_samples, load_image, to_uint8, write_json
+from dreamlib.images import list_samples, load_image, stamp_untrained, to_uint8, write_json
 
 UPLOAD = "upload"
 NO_GUIDE = "none"
@@ -430,7 +430,7 @@ class Explorer:
         return self.join() if wait else None
 
     def _dream_thread(self, backbone, picture, s, key, make_objective, run):
-        from dreamlib.dream import Dreamer, UNTRAINED_LABEL
+        from dreamlib.dream import Dreamer
 
         try:
             if self._dreamer_key != key:
@@ -440,8 +440,7 @@ class Explorer:
             octaves = s.octaves
 
             def on_octave(index, img):
-                shown = label_image(img, UNTRAINED_LABEL) if self._dreamer.untrained else img
-                self.preview.value = png_bytes(shown)
+                self.preview.value = png_bytes(stamp_untrained(img, self._dreamer.untrained))
                 self.status.value = f"octave {index + 1}/{octaves} done"
 
             def on_step(index, step, loss):

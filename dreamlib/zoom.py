@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from dreamlib.errors import DreamlibError, check_number, check_whole_number
-from dreamlib.images import atomic_write, label_image, resize_image, to_uint8
+from dreamlib.images import atomic_write, resize_image, stamp_untrained, to_uint8
 
 MAX_ZOOM = 2.0          # more than 2x per frame is a jump cut, not a zoom
 MAX_FRAMES = 10_000     # more is almost certainly a typo (and hours of dreaming)
@@ -134,20 +134,17 @@ def _mp4_writer():
 
 def animation_frames(frames, untrained=False):
     """uint8 RGB frames to write: ``DreamResult``s or float images, stamped UNTRAINED when so."""
-    from dreamlib.dream import UNTRAINED_LABEL, DreamResult
+    from dreamlib.dream import DreamResult
 
     pictures = []
     for frame in frames:
         if isinstance(frame, DreamResult):
-            picture = frame.labelled_image()
-            if untrained and not frame.untrained:
-                picture = label_image(picture, UNTRAINED_LABEL)
+            picture = stamp_untrained(frame.image, untrained or frame.untrained)
         else:
             picture = np.asarray(frame, dtype=np.float32)
             if picture.ndim != 3 or picture.shape[-1] != 3:
                 raise DreamlibError(f"an animation frame is (height, width, 3) RGB; got shape {picture.shape}")
-            if untrained:
-                picture = label_image(picture, UNTRAINED_LABEL)
+            picture = stamp_untrained(picture, untrained)
         pictures.append(to_uint8(picture))
     if not pictures:
         raise DreamlibError("an animation needs at least one frame")

@@ -55,3 +55,10 @@ def require_cached(name, include_top=False):
 
 def rng_image(shape, seed=0):
     return np.random.default_rng(seed).uniform(0, 255, size=(*shape, 3)).astype(np.float32)
+
+
+def has_untrained_strip(picture):
+    """The UNTRAINED stamp: a dark strip along the bottom with yellow text in it."""
+    strip = np.asarray(picture, np.float32)[-8:]
+    yellow = (strip[..., 0] > 150) & (strip[..., 1] > 130) & (strip[..., 2] < 110)
+    return bool(strip.mean() < 80 and yellow.sum() >= 3)

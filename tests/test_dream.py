@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dreamlib.dream import UNTRAINED_LABEL, Dreamer, DreamSettings, dream
+from dreamlib.dream import Dreamer, DreamSettings, dream
 from dreamlib.errors import DreamlibError
-from dreamlib.images import load_image
+from dreamlib.images import load_image, to_uint8
+from tests.conftest import has_untrained_strip
 
 LAYERS = {"block_1_expand_relu": 1.0, "block_2_expand_relu": 0.5}  # alive even with random weights
 
@@ -73,7 +74,8 @@ def test_untrained_results_say_so_on_the_picture(dreamer, cat, tmp_path):
         assert pil.text["dreamlib:weights"] == "random (untrained)"
         saved = np.asarray(pil, np.float32)
     assert not np.array_equal(saved[-5:], np.rint(result.image[-5:]))  # the warning strip
-    assert UNTRAINED_LABEL in result.show().axes[0].get_title()
+    shown = result.show().axes[0].images[0].get_array()
+    assert has_untrained_strip(shown) and np.array_equal(shown, to_uint8(result.labelled_image()))
 
 
 @pytest.mark.parametrize("field,value,match", [

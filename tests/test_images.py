@@ -6,6 +6,7 @@ from PIL import Image
 
 from dreamlib import images
 from dreamlib.errors import DreamlibError
+from tests.conftest import has_untrained_strip
 
 
 def test_every_sample_loads_as_float_rgb():
@@ -158,6 +159,54 @@ def test_label_marks_the_bottom_strip():
     labelled = images.label_image(img, "UNTRAINED")
     assert np.array_equal(labelled[:30], img[:30])
     assert not np.array_equal(labelled[-10:], img[-10:])
+
+
+def yellow_columns(picture):
+    """Columns of ``picture`` holding the stamp's yellow text."""
+    p = np.asarray(picture, np.float32)
+    return np.flatnonzero(((p[..., 0] > 150) & (p[..., 1] > 130) & (p[..., 2] < 110)).any(axis=0))
+
+
+@pytest.mark.parametrize("width", [64, 96, 200, 500])
+def test_the_untrained_stamp_fits_whole_on_any_picture(width):
+    img = np.full((width * 2 // 3, width, 3), 128, np.float32)
+    stamped = images.stamp_untrained(img)
+    assert has_untrained_strip(stamped)
+    columns = yellow_columns(stamped)
+    assert columns[-1] < width - 1, "the text runs into the right edge: it is cut off"
+    text = images.untrained_label(img)
+    assert text.startswith("UNTRAINED")
+    if width >= 300:
+        assert text == images.UNTRAINED_LABEL  # the whole sentence where it fits
+    assert np.array_equal(stamped[: width // 3], img[: width // 3]), "the stamp covers at most the bottom"
+    assert np.array_equal(images.stamp_untrained(img, untrained=False), img)
+
+
+def test_on_a_picture_too_narrow_for_the_word_the_stamp_shrinks_whole():
+    img = np.full((21, 32, 3), 128, np.float32)
+    strip = images.stamp_untrained(img)[-8:]
+    assert strip.mean() < 40 and strip[..., 0].max() > 120  # dark, with the (tiny) word in it
+    assert strip[:, -1].max() < 20, "the word runs into the right edge: it is cut off"
+
+
+def test_a_long_label_wraps_instead_of_running_off_the_picture():
+    img = np.full((120, 160, 3), 128, np.float32)
+    labelled = images.label_image(img, "after octave 3 - InceptionV3 - UNTRAINED network (random weights)")
+    assert yellow_columns(labelled)[-1] < 159
+    top = images.label_image(img, "a caption", top=True)
+    assert not np.array_equal(top[:8], img[:8]) and np.array_equal(top[-40:], img[-40:])
+
+
+def test_grid_stamps_untrained_pictures_and_wraps_long_titles():
+    pictures = [np.full((64, 64, 3), 128, np.float32)] * 3
+    title = "after octave 1: 85x128\nInceptionV3 - UNTRAINED network (random weights)"
+    fig = images.image_grid(pictures, [title] * 3, cols=3, size=2.0, untrained=[True, False, True])
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert [has_untrained_strip(p) for p in shown] == [True, False, True]
+    lines = fig.axes[0].get_title().split("\n")
+    assert len(lines) >= 3 and max(map(len, lines)) <= 2.0 * 72 / (0.6 * 9)  # fits its picture's width
+    with pytest.raises(DreamlibError, match="one flag per image"):
+        images.image_grid(pictures, untrained=[True])
 
 
 def test_grid_shows_every_image():

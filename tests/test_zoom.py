@@ -14,6 +14,7 @@ from dreamlib.dream import DreamRecord, Dreamer, DreamResult, DreamSettings
 from dreamlib.errors import DreamlibError
 from dreamlib.images import resize_image, save_image
 from dreamlib.zoom import check_animation_path, frame_settings, save_animation, zoom_frames, zoom_in
+from tests.conftest import has_untrained_strip
 
 FRAMES, ZOOM = 4, 1.1
 RANDOM = ["--random-weights", "--model", "mobilenet_v2", "--layers", "block_1_expand_relu:1", "--quick",
@@ -30,13 +31,6 @@ def centroid(img):
     w = np.asarray(img, np.float64).mean(axis=-1)
     rows, cols = np.indices(w.shape) + 0.5
     return (rows * w).sum() / w.sum(), (cols * w).sum() / w.sum()
-
-
-def has_untrained_strip(picture):
-    """The UNTRAINED label: a dark strip along the bottom with yellow text in it."""
-    strip = np.asarray(picture, np.float32)[-8:]
-    yellow = (strip[..., 0] > 150) & (strip[..., 1] > 130) & (strip[..., 2] < 110)
-    return bool(strip.mean() < 80 and yellow.sum() >= 3)
 
 
 @pytest.fixture(scope="module")
