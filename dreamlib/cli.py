@@ -105,7 +105,7 @@ def build_parser():
     g.add_argument("input")
     g.add_argument("guide")
     g.add_argument("output")
-    g.add_argument("--guide-layer", help="layer whose features are matched (default: the model's last default layer)")
+    g.add_argument("--guide-layer", help="layer whose features are matched (default: the model's guide layer, e.g. block_15_expand_relu for mobilenet_v2)")
     g.add_argument("--guide-size", type=_positive_int, default=224,
                         help="longest side the guide is shrunk to before its features are taken (default 224)")
     add_dream_options(g, default_model="resnet50")

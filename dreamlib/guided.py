@@ -38,10 +38,11 @@ def match_guide(dream_features, guide_features):
 
 
 def guide_layer(backbone, layer=None):
-    """The layer a guided dream matches: ``layer``, or the deepest of the model's default layers."""
+    """The layer a guided dream matches: ``layer``, the model's own guide layer, or its deepest default layer."""
     if layer:
         return layer
-    return list(get_spec(backbone.name).default_layers)[-1]
+    spec = get_spec(backbone.name)
+    return spec.guide_layer or list(spec.default_layers)[-1]
 
 
 def _layer_features(backbone, layer, image):

@@ -152,7 +152,7 @@ def to_uint8(img):
 UNTRAINED_LABEL = "UNTRAINED NETWORK (random weights) - not a real dream"
 # Shorter forms of the same warning, for pictures too small for the whole sentence.
 _UNTRAINED_SHORT = ("UNTRAINED (random weights)", "UNTRAINED")
-_FONT_SIZES = (11, 10, 9, 8)  # pixels; below 8 the default font stops being readable
+_SMALLEST_FONT = 8  # pixels; below this the default font stops being readable
 
 
 def _wrap(draw, text, font, width):
@@ -167,12 +167,16 @@ def _wrap(draw, text, font, width):
 
 
 def _label_layout(img, text, max_lines=2):
-    """(font, lines) that fit ``text`` across ``img`` on at most ``max_lines`` lines, or None."""
+    """(font, lines) that fit ``text`` across ``img`` on at most ``max_lines`` lines, or None.
+
+    The font grows with the picture (a 30th of its width, at least 11 px), so that the label stays
+    readable when a big picture is shown small, and shrinks down to 8 px to fit a small one.
+    """
     from PIL import ImageFont
 
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     width = img.shape[1] - 8  # a 4-pixel margin each side
-    for size in _FONT_SIZES:
+    for size in range(max(11, img.shape[1] // 30), _SMALLEST_FONT - 1, -1):
         font = ImageFont.load_default(size=size)
         lines = _wrap(draw, text, font, width)
         if len(lines) <= max_lines and all(draw.textlength(line, font=font) <= width for line in lines):
@@ -201,7 +205,7 @@ def label_image(img, text, top=False):
     pil = Image.fromarray(to_uint8(img))
     layout = _label_layout(np.asarray(pil), text)
     if layout is None:  # too narrow: write one line, then shrink the strip to fit
-        font = ImageFont.load_default(size=_FONT_SIZES[-1])
+        font = ImageFont.load_default(size=_SMALLEST_FONT)
         strip = _strip(font, [text], round(font.getlength(text)) + 8)
         strip = strip.resize((pil.width, max(1, round(strip.height * pil.width / strip.width))), Image.LANCZOS)
     else:

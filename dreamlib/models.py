@@ -61,6 +61,7 @@ class BackboneSpec:
     classifier_size: int = 224
     step_size: float = 0.01         # default ascent step, in this network's input units
     kwargs: dict = field(default_factory=dict)  # extra arguments for the Keras builder
+    guide_layer: str = None         # the layer guided dreams match; None: the deepest default layer
 
 
 def _w(folder, name, md5=None):
@@ -98,7 +99,9 @@ BACKBONES = {
             _w("mobilenet_v2", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5",
                "d6a3df6c62e29540cab066ef669bd51f"),
             _w("mobilenet_v2", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5"),
-            kwargs={"alpha": 0.5}),
+            # block_15 tells a guide's parts apart (a cat's eyes and fur, a cup's rims); block_12
+            # turned every guide into the same eye rings
+            kwargs={"alpha": 0.5}, guide_layer="block_15_expand_relu"),
         BackboneSpec(
             "mobilenet", "MobileNet v1, alpha 0.25 (tiny)", "MobileNet", "tf",
             r"^conv_pw_\d+_relu$", {"conv_pw_5_relu": 1.0, "conv_pw_8_relu": 1.0}, 32,

@@ -140,3 +140,20 @@ def test_cli_guide_size_sets_the_guide_side(tmp_path, capsys):
         assert "guide 300x" in pil.text["dreamlib:objective"]      # not capped at 224 or --max-size
     assert main(["guided", "clouds", "chelsea", str(tmp_path / "z.png"), *GUIDED, "--guide-size", "0"]) == 2
     assert "--guide-size" in capsys.readouterr().err
+
+
+def test_real_guided_dreams_grow_their_own_guide_not_the_same_eyes():
+    """A cat and a coffee cup guide MobileNetV2 (its default guide layer) to different dreams."""
+    require_cached("mobilenet_v2")
+    backbone = models.load_backbone("mobilenet_v2")
+    assert guided_objective(backbone, load_image("coffee", max_size=64)).layers == ("block_15_expand_relu",)
+    clouds = load_image("clouds", max_size=128)
+    guides = {name: load_image(name, max_size=160) for name in ("chelsea", "coffee")}
+    settings = DreamSettings(steps=12, octaves=2, step_size=0.02, jitter=16, seed=0)
+    dreams = {"plain": Dreamer(objective={"block_15_expand_relu": 1.0}, backbone=backbone)}
+    dreams.update({name: Dreamer(objective=guided_objective(backbone, guide), backbone=backbone)
+                   for name, guide in guides.items()})
+    pictures = {name: d.dream(clouds, settings, progress=False).image for name, d in dreams.items()}
+    for name, guide in guides.items():
+        similarity = {dream: guide_similarity(backbone, picture, guide) for dream, picture in pictures.items()}
+        assert max(similarity, key=similarity.get) == name, (name, similarity)
