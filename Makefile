@@ -74,9 +74,10 @@ clean-notebooks: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py
 
 # QUICK=1: quick settings; NOTEBOOKS=03,04: only those (default all). See tools/handouts.py.
+# The student edition is made from notebooks/, which `make student` first brings up to date.
 QUICK ?= 0
 NOTEBOOKS ?= all
-handouts: $(STAMP)
+handouts: student
 	$(BIN)/python tools/handouts.py --notebooks $(NOTEBOOKS) $(if $(filter 1 yes true,$(QUICK)),--quick)
 
 bench: $(STAMP)
