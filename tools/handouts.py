@@ -319,6 +319,7 @@ def main(argv=None):
     import tempfile
 
     os.environ["DREAMLIB_QUICK"] = "1" if args.quick else "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # fewer TF lines on the console too (the page has none)
     # the kernel is the Python running this script, whatever `python` means on PATH
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     from dreamlib import settings
