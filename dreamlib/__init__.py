@@ -4,6 +4,7 @@ Importing the package does no work: TensorFlow is imported only by the modules t
 One module per course idea:
 
 - ``settings``   the quick/full switch and the random-weights permission
+- ``knobs``      every knob of a dream described once (defaults, quick values, ranges, help)
 - ``environment`` versions, the device and what quick mode means (each notebook's first cell)
 - ``images``     load, resize, save, show, bundled samples
 - ``models``     backbones, their preprocessing, dreamable layers, weights
@@ -21,6 +22,7 @@ One module per course idea:
 - ``display``    live previews in notebooks
 - ``exercises``  checks for the notebooks' exercises
 - ``cli``        the ``dreamlib`` command line
+- ``quiet``      TensorFlow's C++ log lines kept off the terminal
 """
 
 from dreamlib.errors import DreamlibError

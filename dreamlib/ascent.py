@@ -8,9 +8,9 @@ import numpy as np
 import tensorflow as tf
 
 from dreamlib.errors import DreamlibError
+from dreamlib.knobs import NORMALIZATIONS
 from dreamlib.models import feature_extractor, input_range
 
-NORMALIZATIONS = ("mean_abs", "std", "l2")
 _IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
 _SCALAR = tf.TensorSpec(shape=[], dtype=tf.float32)
 
@@ -29,18 +29,6 @@ def normalize_gradient(gradient, method="mean_abs"):
         rms = tf.norm(tf.reshape(gradient, [-1])) / tf.sqrt(tf.cast(tf.size(gradient), gradient.dtype))
         return gradient / tf.maximum(rms, 1e-7)
     raise DreamlibError(f"unknown gradient normalisation {method!r}: choose one of {', '.join(NORMALIZATIONS)}")
-
-
-def check_step_settings(steps, step_size, normalize, max_loss):
-    """One clear error for each nonsense ascent parameter."""
-    if not isinstance(steps, (int, np.integer)) or not 0 <= steps <= 100_000:
-        raise DreamlibError(f"steps must be a whole number from 0 to 100000; got {steps!r}")
-    if not isinstance(step_size, (int, float)) or not 0 < step_size <= 100 or step_size != step_size:
-        raise DreamlibError(f"step_size must be a positive number (0.01 is typical); got {step_size!r}")
-    if normalize not in NORMALIZATIONS:
-        raise DreamlibError(f"unknown gradient normalisation {normalize!r}: choose one of {', '.join(NORMALIZATIONS)}")
-    if max_loss is not None and (not isinstance(max_loss, (int, float)) or max_loss != max_loss):
-        raise DreamlibError(f"max_loss must be a number or None; got {max_loss!r}")
 
 
 class LossGradient:
@@ -111,7 +99,10 @@ def gradient_ascent(x, gradient_fn, step_fn, steps, step_size, max_loss=None, pr
     for _ in range(steps):
         loss, gradient = gradient_fn(x)
         if not np.isfinite(loss):
-            raise DreamlibError("the loss became infinite or NaN: lower step_size")
+            if not losses:
+                raise DreamlibError("the loss is NaN or infinite before the first step: the network's "
+                                    "weights or the picture hold NaN/inf values; reload them")
+            raise DreamlibError(f"the loss became NaN or infinite at step {len(losses) + 1}: lower step_size")
         losses.append(loss)
         if max_loss is not None and loss > max_loss:
             return x, losses, True

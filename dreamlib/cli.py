@@ -10,11 +10,14 @@
     dreamlib weights fetch [--to FOLDER]          # download them all (and copy them to FOLDER)
     dreamlib weights import FOLDER                # copy weight files from a folder into the Keras cache
 
-Bad input exits with status 2 and one line saying what is wrong and what to do.
+The dream options come from ``dreamlib.knobs`` (one description of every knob); ``--settings``
+replays a saved dream. Bad input exits with status 2 and one line saying what is wrong and what to
+do; TensorFlow's own log lines are hidden unless ``--verbose``.
 """
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 
@@ -52,33 +55,49 @@ def _number(text):
     return value
 
 
+def _reader(knob):
+    """argparse's ``type`` for a knob: the text read as the knob's type, then checked by the knob."""
+    def read(text):
+        try:
+            value = {int: int, float: float}.get(knob.type, str)(text)
+        except ValueError:
+            kind = "a whole number" if knob.type is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        try:
+            return knob.check(value)
+        except DreamlibError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    read.__name__ = knob.name
+    return read
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"dreamlib: {message} (see `{self.prog} --help`)\n")
 
 
 def add_dream_options(parser, default_model="inception_v3"):
-    """The options every dreaming command shares (dream, guided, zoom)."""
+    """The options every dreaming command shares (dream, guided, zoom), one per knob of dreamlib.knobs."""
+    from dreamlib import knobs
     from dreamlib.models import available_models
 
     parser.set_defaults(default_model=default_model)
-    parser.add_argument("--model", choices=available_models(),
-                        help=f"backbone (default: {default_model}, or the best cached one when offline)")
-    parser.add_argument("--layers", help="layers and weights, e.g. mixed3:1.0,mixed5:1.5 (default: the model's)")
-    parser.add_argument("--objective", default="sum_of_squares", choices=["sum_of_squares", "mean", "l2"],
-                        help="what each layer contributes (default: sum_of_squares)")
-    parser.add_argument("--steps", type=_positive_int, help="ascent steps per octave (default 20; quick 15)")
-    parser.add_argument("--step-size", type=_number, help="step size in network-input units (default: the model's, 0.01 for [-1, 1] inputs)")
-    parser.add_argument("--octaves", type=_positive_int, help="number of octaves (default 3; quick 4)")
-    parser.add_argument("--octave-scale", type=_number, help="size ratio between octaves (default 1.4)")
-    parser.add_argument("--tile-size", type=_positive_int, help="tile big images into tiles of this size (default 512; 0 = never)")
-    parser.add_argument("--jitter", type=_positive_int, help="max random roll in pixels (default: tile size when tiled, else 0)")
-    parser.add_argument("--normalize", choices=["mean_abs", "std", "l2"], help="gradient normalisation (default mean_abs)")
-    parser.add_argument("--max-loss", type=_number, help="stop an octave once the loss exceeds this")
-    parser.add_argument("--no-lost-detail", action="store_true", help="do not reinject detail lost by shrinking")
-    parser.add_argument("--max-size", type=_positive_int, default=None,
-                        help="shrink the input so its longest side is at most this (default 500; quick 256)")
-    parser.add_argument("--seed", type=_positive_int, help="make the run repeatable")
+    for knob in knobs.SETTINGS + knobs.RUN:
+        text = knob.describe()
+        if knob.name == "model":
+            text = text.replace("inception_v3", default_model)
+        if knob.type is bool:
+            parser.add_argument(knob.option, dest=knob.name, action="store_const", const=not knob.default,
+                                help=f"{'do not ' if knob.default else ''}{knob.help}")
+        elif knob.name == "model":
+            parser.add_argument(knob.option, dest=knob.name, choices=available_models(), help=text)
+        else:
+            parser.add_argument(knob.option, dest=knob.name, type=_reader(knob),
+                                metavar=knob.metavar if not knob.choices else None,
+                                choices=knob.choices or None, help=text)
+    parser.add_argument("--settings", metavar="SAVED", dest="saved",
+                        help="replay a saved dream: a PNG made by dreamlib or the explorer's .json "
+                             "(options given here win)")
     parser.add_argument("--quick", action="store_true", help="small and fast settings (also DREAMLIB_QUICK=1)")
     parser.add_argument("--random-weights", action="store_true",
                         help="use an UNTRAINED network (for testing only; the picture is stamped as such)")
@@ -130,133 +149,162 @@ def build_parser():
     fetch.add_argument("--to", metavar="FOLDER", help="also copy the files into FOLDER")
     imp = wsub.add_parser("import", help="copy Keras weight files from FOLDER into the cache, checking them")
     imp.add_argument("folder")
+    _add_verbose(parser)
     return parser
+
+
+def _add_verbose(parser):
+    """``--verbose`` on every command: show TensorFlow's own log lines (hidden by default)."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for action in subparsers:
+        for child in dict.fromkeys(action.choices.values()):
+            _add_verbose(child)
+    if parser.prog != "dreamlib":
+        parser.add_argument("--verbose", action="store_true", help="show TensorFlow's own log lines")
 
 
 def _say(message):
     print(message, file=sys.stderr)
 
 
-def choose_model(requested, random_weights, default=None):
-    """The model to dream with: the one asked for, or the default, or (offline) one whose weights are here."""
-    from dreamlib import models
+def check_output(output, *inputs, overwrite=False, picture=True):
+    """The absolute output path, checked before any dreaming: not an input, not an existing file
+    (without --overwrite), not a folder, a picture format (``picture``), in a folder that takes files."""
+    from dreamlib import images
 
-    default = default or models.DEFAULT_MODEL
-    if requested or random_weights:
-        return requested or default
-    model, note = models.choose_default_model(default)
-    if note:
-        _say(f"dreamlib: {note} (pass --model to choose)")
-    return model
-
-
-def check_output(output, *inputs, overwrite=False):
-    """The absolute output path, refusing to overwrite an input or (without --overwrite) any file."""
     path = os.path.abspath(os.path.expanduser(output))
-    if os.path.exists(path):
+    if os.path.exists(path) and not os.path.isdir(path):
         for source in inputs:
             if os.path.samefile(path, source):
                 raise DreamlibError(f"refusing to overwrite the input picture {output}: choose another output name")
         if not overwrite:
             raise DreamlibError(f"{output} already exists: choose another name or pass --overwrite")
+    if picture and not os.path.isdir(path) and os.path.splitext(path)[1].lower() not in images.SAVE_FORMATS:
+        raise DreamlibError(f"cannot save {os.path.basename(path)}: end the name with one of "
+                            f"{', '.join(sorted(images.SAVE_FORMATS))}")
+    images.check_writable(path, overwrite=overwrite, protect=inputs)
     return path
 
 
-def dream_settings_from(args, quick):
-    """A checked ``DreamSettings`` from the shared dream options (quick values under --quick)."""
+def chosen_knobs(args, quick, **command_defaults):
+    """Every knob's value for this run: the option given, else the --settings file's, else the default.
+
+    Defaults are the quick ones under --quick; ``command_defaults`` (zoom's one octave per frame)
+    replace the library's. Everything is checked here, before TensorFlow starts.
+    """
+    from dreamlib import knobs
+
+    saved = knobs.read_saved(args.saved) if args.saved else {}
+    values = {**knobs.defaults(quick=quick), **command_defaults, **saved}
+    values.update({name: getattr(args, name) for name in knobs.KNOBS if getattr(args, name) is not None})
+    if values["model"] is not None:
+        from dreamlib.models import available_models
+
+        if values["model"] not in available_models():
+            raise DreamlibError(f"unknown model {values['model']!r}: choose one of {', '.join(available_models())}")
+    if values["layers"] is not None:
+        knobs.parse_layer_weights(values["layers"])  # a typo is found before TensorFlow starts
+    return values
+
+
+def dream_settings_from(values):
+    """The ``DreamSettings`` part of a run's knob values."""
+    from dreamlib import knobs
     from dreamlib.dream import DreamSettings
 
-    overrides = {key: value for key, value in {
-        "steps": args.steps, "step_size": args.step_size, "octaves": args.octaves,
-        "octave_scale": args.octave_scale, "tile_size": args.tile_size, "jitter": args.jitter,
-        "normalize": args.normalize, "max_loss": args.max_loss, "seed": args.seed,
-    }.items() if value is not None}
-    if args.no_lost_detail:
-        overrides["lost_detail"] = False
-    dream_settings = DreamSettings.quick(**overrides) if quick else DreamSettings(**overrides)
-    dream_settings.check()
-    return dream_settings
+    return DreamSettings(**{k.name: values[k.name] for k in knobs.SETTINGS})
 
 
-def make_dreamer(args, objective_for=None):
-    """Choose the model, seed, warn about random weights, and build a ``Dreamer``.
+def make_dreamer(args, values, objective_for=None):
+    """``dream.build_dreamer`` with this run's knobs: the model named (or the default, said when it
+    falls back), random weights only with --random-weights, and the seed."""
+    from dreamlib.dream import build_dreamer
 
-    ``objective_for(backbone)`` builds the objective once the backbone exists (guided dreams
-    need it); by default it is the --layers/--objective weighted-layer objective.
-    """
-    from dreamlib.dream import Dreamer, default_objective
-    from dreamlib.models import load_backbone
-    from dreamlib.objectives import parse_layer_weights
-
-    model = choose_model(args.model, args.random_weights, args.default_model)
-    if args.seed is not None:
-        import keras
-
-        keras.utils.set_random_seed(args.seed)
     if args.random_weights:
         _say("dreamlib: WARNING: --random-weights: the network is UNTRAINED; the picture is not a real dream")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        backbone = load_backbone(model, weights=None if args.random_weights else "imagenet",
-                                 allow_random=args.random_weights)
-    if objective_for is None:
-        layers = parse_layer_weights(args.layers) if args.layers else None
-        objective = default_objective(model, layers, args.objective)
-    else:
-        objective = objective_for(backbone)
-    return Dreamer(objective=objective, backbone=backbone)
+        return build_dreamer(values["model"], values["layers"], values["objective"], default=args.default_model,
+                             weights=None if args.random_weights else "imagenet", allow_random=False,
+                             seed=values["seed"], objective_for=objective_for,
+                             say=lambda note: _say(f"dreamlib: {note} (pass --model to choose)"))
 
 
-def load_input(args, name, quick):
-    """Resolve and load one input picture (a file or a bundled sample), shrunk to --max-size."""
-    from dreamlib import images
+def load_input(name, max_size):
+    """Resolve and load one input picture (a file or a bundled sample): its own size up to a limit,
+    or shrunk to ``max_size``."""
+    from dreamlib import images, knobs
 
     source = images.resolve_image_source(name)
-    return source, images.load_image(source, max_size=args.max_size or (256 if quick else 500))
+    image = images.load_image(source, max_size=max_size)
+    height, width = image.shape[:2]
+    if max_size is None and max(height, width) > knobs.FULL_SIZE_LIMIT:
+        raise DreamlibError(f"{source.name} is {width}x{height} px, more than the {knobs.FULL_SIZE_LIMIT} px "
+                            f"dreamlib dreams at without being asked: pass --max-size {knobs.FULL_SIZE_LIMIT} "
+                            f"to shrink it, or --max-size {max(height, width)} to dream at full size (slow)")
+    return source, image
 
 
 def run_dream(dreamer, image, source, output, dream_settings, args):
-    """Dream with a progress bar, save atomically, and say where the picture went."""
-    _say(f"dreamlib: dreaming on {source.name} ({image.shape[1]}x{image.shape[0]}) with "
-         f"{dreamer.backbone.name}, {dreamer.objective.description}")
+    """Dream with a progress bar (and its time estimate), save atomically, and say where the picture went."""
+    from dreamlib.tiles import needs_tiles, tile_slices
+
+    size = dream_settings.tile_size
+    tiles = len(tile_slices(image.shape[:2], size)) if needs_tiles(image.shape[:2], size) else 1
+    _say(f"dreamlib: dreaming on {source.name} ({image.shape[1]}x{image.shape[0]}"
+         f"{f', {tiles} tiles' if tiles > 1 else ''}) with {dreamer.backbone.name}, {dreamer.objective.description}")
     result = dreamer.dream(image, dream_settings, progress=True)
-    if result.record.interrupted:
-        _say("dreamlib: interrupted: saving the picture made so far")
-    path = result.save(output, overwrite=args.overwrite, protect=[source])
     steps = sum(len(losses) for losses in result.record.losses)
-    print(f"Dream saved to {path} ({steps} steps in {result.record.seconds:.1f} s, "
-          f"model {dreamer.backbone.name}, weights {result.record.weights})")
+    if result.record.interrupted:  # kept, but never under the name of a finished dream
+        path = result.save(interrupted_name(output), protect=[source])
+        _say(f"dreamlib: interrupted after {steps} step{'s' if steps != 1 else ''}: the unfinished picture "
+             f"is in {path}")
+        return 130
+    path = result.save(output, overwrite=args.overwrite, protect=[source])
+    print(f"Dream saved to {path} ({image.shape[1]}x{image.shape[0]}, {steps} step{'s' if steps != 1 else ''} in "
+          f"{result.record.seconds:.1f} s, model {dreamer.backbone.name}, weights {result.record.weights})")
     return 0
+
+
+def interrupted_name(output):
+    """Where an interrupted run keeps what it made: ``out.interrupted.png`` (or ``_2``, ``_3``... if taken)."""
+    root, suffix = os.path.splitext(output)
+    number = 1
+    while True:
+        candidate = f"{root}.interrupted{'' if number == 1 else f'_{number}'}{suffix}"
+        if not os.path.lexists(candidate):
+            return candidate
+        number += 1
 
 
 def cmd_dream(args):
     from dreamlib import settings
 
-    quick = args.quick or settings.is_quick()
-    source, image = load_input(args, args.input, quick)
+    values = chosen_knobs(args, args.quick or settings.is_quick())
+    source, image = load_input(args.input, values["max_size"])
     output = check_output(args.output, source, overwrite=args.overwrite)
-    dream_settings = dream_settings_from(args, quick)
-    # TensorFlow loads only now, after the cheap checks of the input and output
-    dreamer = make_dreamer(args)
+    dream_settings = dream_settings_from(values)  # TensorFlow loads here, after the cheap checks
+    dreamer = make_dreamer(args, values)
     return run_dream(dreamer, image, source, output, dream_settings, args)
 
 
 def cmd_guided(args):
     from dreamlib import images, settings
 
-    quick = args.quick or settings.is_quick()
-    source, image = load_input(args, args.input, quick)
-    guide_source = images.resolve_image_source(args.guide)
-    output = check_output(args.output, source, guide_source, overwrite=args.overwrite)
-    if args.layers:
+    if args.layers is not None:
         raise DreamlibError("guided dreams match one layer: use --guide-layer NAME instead of --layers")
     if args.guide_size < 1:
         raise DreamlibError(f"--guide-size is the guide's longest side in pixels, such as 224; got {args.guide_size}")
+    values = chosen_knobs(args, args.quick or settings.is_quick())
+    source, image = load_input(args.input, values["max_size"])
+    guide_source = images.resolve_image_source(args.guide)
+    output = check_output(args.output, source, guide_source, overwrite=args.overwrite)
     guide = images.load_image(guide_source)  # guided_objective shrinks it to --guide-size
-    dream_settings = dream_settings_from(args, quick)
+    dream_settings = dream_settings_from(values)
     from dreamlib.guided import guided_objective
 
-    dreamer = make_dreamer(args, lambda backbone: guided_objective(backbone, guide, args.guide_layer, args.guide_size))
+    dreamer = make_dreamer(args, values, lambda backbone: guided_objective(backbone, guide, args.guide_layer,
+                                                                           args.guide_size))
     return run_dream(dreamer, image, source, output, dream_settings, args)
 
 
@@ -277,8 +325,6 @@ def add_zoom_parser(sub):
 
 
 def cmd_zoom(args):
-    from dataclasses import replace
-
     from dreamlib import settings
     from dreamlib import zoom
 
@@ -286,24 +332,22 @@ def cmd_zoom(args):
     frames = zoom.check_frames(args.frames if args.frames is not None else (24 if quick else 30))
     zoom.check_zoom(args.zoom)
     zoom.check_fps(args.fps)
-    source, image = load_input(args, args.input, quick)
-    output = check_output(args.output, source, overwrite=args.overwrite)
-    zoom.check_animation_path(output)
     # one octave of a few steps per frame unless asked: each frame continues the last one's dream
-    per_frame = zoom.frame_settings(quick=quick)
-    dream_settings = replace(dream_settings_from(args, quick),
-                             octaves=args.octaves if args.octaves is not None else per_frame.octaves,
-                             steps=args.steps if args.steps is not None else per_frame.steps)
-    dream_settings.check()
-    # TensorFlow loads only now, after the cheap checks of the input, output and zoom options
-    dreamer = make_dreamer(args)
+    values = chosen_knobs(args, quick, **zoom.FRAME_KNOBS["quick" if quick else "full"])
+    source, image = load_input(args.input, values["max_size"])
+    zoom.check_animation_path(args.output)
+    output = check_output(args.output, source, overwrite=args.overwrite, picture=False)
+    dream_settings = dream_settings_from(values)  # TensorFlow loads here, after the cheap checks
+    dreamer = make_dreamer(args, values)
     _say(f"dreamlib: {frames} zoom frames of {source.name} ({image.shape[1]}x{image.shape[0]}), x{args.zoom:g} "
          f"per frame, with {dreamer.backbone.name}, {dreamer.objective.description}")
     made = zoom.zoom_frames(dreamer, image, frames, args.zoom, dream_settings, progress=True)
     if not made:
         raise DreamlibError("stopped before the first frame was made: nothing to save")
-    if len(made) < frames:
-        _say(f"dreamlib: interrupted: saving the {len(made)} frame(s) made so far")
+    if len(made) < frames:  # kept, but never under the name of a finished animation
+        path = zoom.save_animation(made, interrupted_name(output), fps=args.fps, protect=[source])
+        _say(f"dreamlib: interrupted after {len(made)} of {frames} frames: the unfinished animation is in {path}")
+        return 130
     path = zoom.save_animation(made, output, fps=args.fps, overwrite=args.overwrite, protect=[source])
     seconds = sum(result.record.seconds for result in made)
     print(f"Zoom animation saved to {path} ({len(made)} frames, {image.shape[1]}x{image.shape[0]}, "
@@ -465,9 +509,17 @@ def list_weights(missing_only=False, every_file=False):
     return 0
 
 
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     """Entry point: run a subcommand, turning every DreamlibError into one line and exit status 2."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+    from contextlib import nullcontext
+
+    from dreamlib import settings as switches
+    from dreamlib.quiet import filtered_stderr
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -475,14 +527,20 @@ def main(argv=None):
         return 2
     handlers = {"dream": cmd_dream, "guided": cmd_guided, "zoom": cmd_zoom, "gan": cmd_gan,
                 "layers": cmd_layers, "weights": cmd_weights}
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a kill cleans up as Ctrl-C does
     try:
-        return handlers[args.command](args)
+        # TensorFlow's C++ start-up lines are dropped unless --verbose
+        with nullcontext() if getattr(args, "verbose", False) else filtered_stderr():
+            switches.check_switches()
+            return handlers[args.command](args)
     except DreamlibError as e:
         _say(f"dreamlib: error: {e}")
         return 2
     except KeyboardInterrupt:
         _say("dreamlib: stopped")
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -6,59 +6,57 @@ gradient so that several dreams (a notebook's comparison grid) do not rebuild an
 
 import functools
 import time
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, make_dataclass
 
 import numpy as np
 import tensorflow as tf
 
-from dreamlib import settings
-from dreamlib.ascent import AscentStopped, LossGradient, check_step_settings, gradient_ascent
+from dreamlib import knobs
+from dreamlib import settings as switches
+from dreamlib.ascent import AscentStopped, LossGradient, gradient_ascent
 from dreamlib.errors import DreamlibError
 from dreamlib.images import UNTRAINED_LABEL, resize_image, save_image, show, stamp_untrained  # noqa: F401 (re-export)
 from dreamlib.models import get_spec, load_backbone
-from dreamlib.objectives import KINDS, Objective, weighted_layers
+from dreamlib.objectives import Objective, weighted_layers
 from dreamlib.octaves import enlarge, octave_shapes
 from dreamlib.tiles import needs_tiles, rolled_gradient, tile_slices
 
-@dataclass
-class DreamSettings:
-    """Every knob of a dream. ``DreamSettings.quick()`` gives small, fast values for a CPU."""
 
-    steps: int = 20               # ascent steps per octave (keras.io: 20)
-    step_size: float = None       # None: the model's own (0.01 on [-1, 1]; VGG: A's 0.01 x 255 = 2.55)
-    octaves: object = 3           # a count, or exponents such as range(-2, 3) (article B)
-    octave_scale: float = 1.4     # article D and keras.io; article B uses 1.3
-    lost_detail: bool = True      # reinject detail lost by shrinking (article D)
-    tile_size: int = 512          # images bigger than this are tiled (article B); 0 = never
-    jitter: int = None            # max random roll in pixels; None = tile_size when tiled, else 0
-    normalize: str = "mean_abs"   # gradient normalisation: mean_abs (A, C, D), std (B) or l2
-    max_loss: float = None        # stop an octave once the loss passes this (A: 30, D: 20, keras.io: 15)
-    seed: int = None              # fixes the random rolls (and random weights) for repeatable runs
+def _settings_check(self):
+    """Check every knob again (a field may have been set since): one line naming the fix."""
+    for name, value in knobs.check(asdict(self)).items():
+        object.__setattr__(self, name, value)
 
-    @classmethod
-    def quick(cls, **overrides):
-        """Settings that finish in seconds on a laptop CPU and still change the picture visibly.
 
-        On a 256-px picture (the quick size) 15 steps x 4 octaves move the cat by about 13 grey
-        levels on average with MobileNetV2; 5 x 2 moved it by 4, which looks unchanged.
-        """
-        return cls(**{"steps": 15, "octaves": 4, **overrides})
+def _settings_quick(cls, **overrides):
+    """Settings that finish in seconds on a laptop CPU and still change the picture visibly.
 
-    @classmethod
-    def default(cls, **overrides):
-        """Quick settings under ``DREAMLIB_QUICK=1``, else the full ones."""
-        return cls.quick(**overrides) if settings.is_quick() else cls(**overrides)
+    On a 256-px picture (the quick size) 15 steps x 4 octaves move the cat by about 13 grey
+    levels on average with MobileNetV2; 5 x 2 moved it by 4, which looks unchanged.
+    """
+    return cls(**{**knobs.defaults(quick=True, names=cls.NAMES), **overrides})
 
-    def check(self):
-        """One clear error for each nonsense value."""
-        step_size = 1.0 if self.step_size is None else self.step_size  # None: the model's default
-        check_step_settings(self.steps, step_size, self.normalize, self.max_loss)
-        if not isinstance(self.tile_size, (int, np.integer)) or self.tile_size < 0:
-            raise DreamlibError(f"tile_size must be 0 (never tile) or a number of pixels; got {self.tile_size!r}")
-        if self.jitter is not None and (not isinstance(self.jitter, (int, np.integer)) or self.jitter < 0):
-            raise DreamlibError(f"jitter must be a whole number of pixels >= 0; got {self.jitter!r}")
-        if self.seed is not None and (not isinstance(self.seed, (int, np.integer)) or self.seed < 0):
-            raise DreamlibError(f"seed must be a whole number >= 0; got {self.seed!r}")
+
+def _settings_default(cls, **overrides):
+    """Quick settings under ``DREAMLIB_QUICK=1``, else the full ones."""
+    return cls.quick(**overrides) if switches.is_quick() else cls(**overrides)
+
+
+def _settings_record(self):
+    """The settings as plain JSON values (a range of octaves becomes a list), for the saved record."""
+    return {k: (list(v) if isinstance(v, range) else v) for k, v in asdict(self).items()}
+
+
+# Every knob of a dream, each checked as it is set; the fields, defaults, quick values and ranges
+# come from dreamlib.knobs (one description for the library, the CLI, the explorer and the record).
+DreamSettings = make_dataclass(
+    "DreamSettings", [(k.name, k.type, field(default=k.default)) for k in knobs.SETTINGS],
+    namespace={"NAMES": tuple(k.name for k in knobs.SETTINGS), "__post_init__": _settings_check,
+               "check": _settings_check, "quick": classmethod(_settings_quick),
+               "default": classmethod(_settings_default), "as_record": _settings_record,
+               "__module__": __name__,
+               "__doc__": "Every knob of a dream (see dreamlib.knobs); ``DreamSettings.quick()`` is fast on a CPU."})
 
 
 @dataclass
@@ -76,6 +74,7 @@ class DreamRecord:
     tiles: list = field(default_factory=list)          # tiles per step, per octave
     seconds: float = 0.0
     interrupted: bool = False
+    recipe: dict = None   # {"layers": {layer: weight}, "objective": kind} of a weighted-layer objective
 
     @property
     def untrained(self):
@@ -84,7 +83,8 @@ class DreamRecord:
     def as_text(self):
         """A dict of strings, for PNG metadata and for printing."""
         data = asdict(self)
-        return {f"dreamlib:{key}": str(value) for key, value in data.items()}
+        return {f"dreamlib:{key}": value if isinstance(value, str) else json.dumps(value)
+                for key, value in data.items()}
 
 
 @dataclass
@@ -111,10 +111,25 @@ class DreamResult:
         return show(self.image, title or f"{self.record.model}: {self.record.objective}", untrained=self.untrained)
 
 
+def check_picture(image):
+    """``image`` as float32 RGB in [0, 255], or one line naming the fix."""
+    if image is None or isinstance(image, (str, bytes)):
+        raise DreamlibError(f"the picture must be an RGB array; got {type(image).__name__}: "
+                            f"load files with dreamlib.images.load_image")
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise DreamlibError(f"an image is (height, width, 3) RGB; got shape {image.shape}")
+    if not np.isfinite(image).all():
+        raise DreamlibError("the picture holds NaN or infinite values: load it again or np.nan_to_num it")
+    if image.size and image.max() <= 1.0 and image.min() >= 0.0 and image.max() > 0:
+        raise DreamlibError("the picture's values are all in [0, 1]: dreamlib pictures are in [0, 255], "
+                            "so multiply it by 255")
+    return image
+
+
 def default_objective(model, layers=None, kind="sum_of_squares", border=0):
     """The weighted-layer objective for ``model``: ``layers`` ({name: weight}) or its defaults."""
-    if kind not in KINDS:
-        raise DreamlibError(f"unknown objective {kind!r}: choose one of {', '.join(KINDS)}")
+    knobs.knob("objective").check(kind)
     return weighted_layers(layers or get_spec(model).default_layers, kind, border)
 
 
@@ -155,9 +170,7 @@ class Dreamer:
         if s.step_size is None:
             s = DreamSettings(**{**asdict(s), "step_size": self.backbone.spec.step_size})
         s.check()
-        image = np.asarray(image, dtype=np.float32)
-        if image.ndim != 3 or image.shape[-1] != 3:
-            raise DreamlibError(f"an image is (height, width, 3) RGB; got shape {image.shape}")
+        image = check_picture(image)
         spec = self.backbone.spec
         shapes = octave_shapes(image.shape[:2], s.octaves, s.octave_scale, spec.min_size)
         if s.tile_size and s.tile_size < spec.min_size:
@@ -165,8 +178,8 @@ class Dreamer:
                                 f"{spec.min_size} px: use a bigger tile (512 is typical)")
         rng = np.random.default_rng(s.seed)
         record = DreamRecord(self.backbone.name, self.backbone.weights_label, self.objective.description,
-                             {k: (list(v) if isinstance(v, range) else v) for k, v in asdict(s).items()},
-                             tuple(image.shape[:2]), octave_shapes=shapes)
+                             s.as_record(), tuple(image.shape[:2]), octave_shapes=shapes,
+                             recipe=self.objective.recipe)
         original = self.backbone.preprocess(image)
         x = resize_image(original, shapes[0])
         start = time.perf_counter()
@@ -216,14 +229,55 @@ class Dreamer:
         return self.backbone.to_pixels(resize_image(x, shape[:2]))
 
 
-def dream(image, model="inception_v3", layers=None, objective="sum_of_squares", border=0,
-          weights="imagenet", settings=None, progress=True, **overrides):
-    """Dream on ``image`` with ``model`` in one call; see ``Dreamer.dream`` and ``DreamSettings``."""
-    s = settings or DreamSettings.default()
-    seed = overrides.get("seed", s.seed)
-    if weights is None and seed is not None:
+def choose_model(model=None, weights="imagenet", download=True, say=print, default=None):
+    """The network to dream with: ``model`` if named, else ``default`` (inception_v3) or the best one at hand.
+
+    Falling back (at least to the bundled MobileNetV2) is said in one line through ``say``; a
+    model named is never swapped, and an untrained run (``weights=None``) needs no weights.
+    """
+    from dreamlib.models import DEFAULT_MODEL, choose_default_model, get_spec
+
+    if model is not None:
+        return get_spec(model).name
+    if weights is None:
+        return default or DEFAULT_MODEL
+    model, note = choose_default_model(default or DEFAULT_MODEL, download=download)
+    if note and say is not None:
+        say(note)
+    return model
+
+
+def build_dreamer(model=None, layers=None, objective="sum_of_squares", border=0, weights="imagenet",
+                  allow_random=None, seed=None, objective_for=None, backbone=None, say=print, default=None):
+    """The one way to build a ``Dreamer`` (the library, the command line and the explorer use it).
+
+    ``model``: see ``choose_model``. ``weights=None`` builds an untrained network (its pictures
+    are stamped UNTRAINED); ``allow_random`` lets missing weights fall back to one (default: the
+    ``DREAMLIB_ALLOW_RANDOM_WEIGHTS`` switch). ``seed`` fixes every random number, random
+    weights included. ``layers`` ({layer: weight} or "layer:weight,...", default the model's) and
+    ``objective`` (a kind, see ``dreamlib.knobs``) make the objective, unless ``objective_for(backbone)``
+    builds another one (a guided dream). ``backbone`` reuses a network already built.
+    """
+    if seed is not None:
         import keras
 
-        keras.utils.set_random_seed(int(seed))  # the same random network for the same seed
-    dreamer = Dreamer(model, default_objective(model, layers, objective, border), weights=weights)
+        keras.utils.set_random_seed(knobs.knob("seed").check(seed))  # the same random network for a seed
+    if backbone is None:
+        from dreamlib.models import load_backbone
+
+        backbone = load_backbone(choose_model(model, weights, say=say, default=default), weights=weights,
+                                 allow_random=allow_random)
+    if objective_for is not None:
+        return Dreamer(objective=objective_for(backbone), backbone=backbone)
+    if isinstance(layers, str):
+        layers = knobs.parse_layer_weights(layers)
+    return Dreamer(objective=default_objective(backbone.name, layers, objective, border), backbone=backbone)
+
+
+def dream(image, model=None, layers=None, objective="sum_of_squares", border=0,
+          weights="imagenet", settings=None, progress=True, **overrides):
+    """Dream on ``image`` in one call; see ``build_dreamer``, ``Dreamer.dream`` and ``DreamSettings``."""
+    s = settings or DreamSettings.default()
+    seed = overrides.get("seed", s.seed)
+    dreamer = build_dreamer(model, layers, objective, border, weights, seed=seed)
     return dreamer.dream(image, s, progress=progress, **overrides)

@@ -36,6 +36,9 @@ def sample_path(name):
 
 def resolve_image_source(source):
     """Path for ``source``: an existing file, or the name of a bundled sample."""
+    if not isinstance(source, (str, os.PathLike)) or not str(source).strip():
+        raise DreamlibError(f"a picture is a file path or a bundled sample name ({', '.join(SAMPLES)}); "
+                            f"got {source!r}")
     path = Path(source).expanduser()
     if path.is_file():
         return path
@@ -253,8 +256,7 @@ def atomic_write(path, write, overwrite=False, protect=(), example="dream.png"):
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DreamlibError(f"cannot create the folder {path.parent} ({e.strerror}): choose another place") from None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
-    os.close(fd)
+    tmp = _temp_beside(path)
     try:
         write(tmp)
         with open(tmp, "rb+") as f:
@@ -262,15 +264,64 @@ def atomic_write(path, write, overwrite=False, protect=(), example="dream.png"):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; give them the usual mode
-        os.replace(tmp, path)
+        _move_into_place(tmp, path, overwrite)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, FileExistsError):  # another run saved there while this one was dreaming
+            raise DreamlibError(f"{path} appeared while dreaming (another run?): choose another name "
+                                f"or pass overwrite=True (--overwrite)") from None
         if isinstance(e, (OSError, RuntimeError)):  # a full disk, or an encoder failing
             first_line = (str(e).strip().splitlines() or [""])[0]  # encoders' messages run for pages
             reason = getattr(e, "strerror", None) or f"{e.__class__.__name__}: {first_line}"
             raise DreamlibError(f"cannot write {path} ({reason}): check the folder and free space") from None
         raise
+    return path
+
+
+def _temp_beside(path):
+    """A new, empty temp file next to ``path`` (hidden, same suffix), or one line saying why not."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    except OSError as e:
+        raise DreamlibError(f"cannot write into the folder {path.parent} ({e.strerror}): choose a folder "
+                            f"you can write to") from None
+    os.close(fd)
+    return tmp
+
+
+def _move_into_place(tmp, path, overwrite):
+    """Rename ``tmp`` to ``path``; without ``overwrite`` never replace a file that appeared meanwhile."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)        # atomic: fails with FileExistsError if anything is at path now
+    except FileExistsError:
+        raise
+    except OSError:               # a file system without hard links (FAT, some shares)
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def check_writable(path, overwrite=False, protect=(), example="dream.png"):
+    """Every check ``atomic_write`` makes before writing, done now (before a long dream): one line if not."""
+    path = Path(path).expanduser()
+    for kept in protect:
+        if kept is not None and Path(kept).exists() and path.resolve() == Path(kept).resolve():
+            raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
+    if path.is_dir():
+        raise DreamlibError(f"{path} is a folder: give a file name such as {path / example}")
+    if path.exists() and not overwrite:
+        raise DreamlibError(f"{path} already exists: choose another name or pass overwrite=True (--overwrite)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DreamlibError(f"cannot create the folder {path.parent} ({e.strerror}): choose another place") from None
+    os.unlink(_temp_beside(path))  # the folder takes new files
     return path
 
 

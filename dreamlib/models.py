@@ -12,6 +12,7 @@ it cannot, ``WeightsMissingError`` names the file, the folder it belongs in, and
 that imports it from a folder (for an offline room).
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -267,6 +268,39 @@ def _from_package(wf, path):
     return path
 
 
+class _HeldUntilDataFlows:
+    """stdout that holds Keras's "Downloading data from ..." line until its progress bar moves,
+    so that an offline attempt (no progress, only an error) prints nothing."""
+
+    def __init__(self, stream):
+        self.stream, self.held, self.flowing = stream, [], False
+
+    def write(self, text):
+        if self.flowing:
+            return self.stream.write(text)
+        self.held.append(text)
+        if not text.startswith("Downloading data from"):  # the progress bar: a download is under way
+            self.flowing = True
+            self.stream.write("".join(self.held))
+        return len(text)
+
+    def flush(self):
+        if self.flowing:
+            self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _quiet_until_data_flows():
+    import sys
+
+    held = _HeldUntilDataFlows(sys.stdout)
+    with contextlib.redirect_stdout(held):
+        yield
+
+
 def fetch_weights_file(wf, what="this model", download=True):
     """Path of ``wf`` in the Keras cache: there already, filled from dreamlib's bundled copy, or
     downloaded once by Keras's ``get_file`` (not with ``download=False`` or ``DREAMLIB_OFFLINE=1``).
@@ -280,8 +314,9 @@ def fetch_weights_file(wf, what="this model", download=True):
         import keras
 
         try:
-            return Path(keras.utils.get_file(wf.name, wf.origin, cache_subdir="models",
-                                             cache_dir=str(cache_dir().parent), file_hash=wf.md5))
+            with _quiet_until_data_flows():
+                return Path(keras.utils.get_file(wf.name, wf.origin, cache_subdir="models",
+                                                 cache_dir=str(cache_dir().parent), file_hash=wf.md5))
         except Exception:  # Keras raises a bare Exception for every network failure
             pass
     raise WeightsMissingError(_missing_message(wf, what))
@@ -333,7 +368,14 @@ def import_weights(folder):
         raise DreamlibError(f"{folder} is not a folder: give the folder that holds the .h5 weight files")
     known = known_weight_files()
     target = cache_dir()
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe, probe_path = tempfile.mkstemp(prefix=".dreamlib-probe.", dir=target)
+        os.close(probe)
+        os.unlink(probe_path)
+    except OSError as e:
+        raise DreamlibError(f"cannot write into the Keras cache folder {target} ({e.strerror}): set KERAS_HOME "
+                            f"to a folder you can write to (the cache is $KERAS_HOME/models)") from None
     imported, skipped = [], []
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith("."):
@@ -351,6 +393,9 @@ def import_weights(folder):
         os.close(fd)
         try:
             shutil.copyfile(path, tmp)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # readable by every user of a shared classroom cache
             os.replace(tmp, target / path.name)
         finally:
             if os.path.exists(tmp):

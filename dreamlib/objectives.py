@@ -9,6 +9,7 @@ article A's two-layer loss.
 import tensorflow as tf
 
 from dreamlib.errors import DreamlibError
+from dreamlib.knobs import parse_layer_weights  # noqa: F401 (the --layers text, read without TensorFlow)
 
 
 class Objective:
@@ -18,6 +19,7 @@ class Objective:
         self.fn = fn
         self.layers = tuple(dict.fromkeys(layers))
         self.description = description
+        self.recipe = None  # {"layers": {layer: weight}, "objective": kind, "border": n}: weighted_layers
 
     def __call__(self, activations):
         return self.fn(activations)
@@ -112,7 +114,7 @@ def channel(layer, index):
     return Objective(fn, [layer], f"channel({layer}, {index})")
 
 
-KINDS = {"mean": mean_activation, "sum_of_squares": sum_of_squares, "l2": l2_norm}
+KINDS = {"mean": mean_activation, "sum_of_squares": sum_of_squares, "l2": l2_norm}  # knobs.OBJECTIVE_KINDS
 
 
 def weighted_layers(layer_weights, kind="sum_of_squares", border=0):
@@ -125,25 +127,7 @@ def weighted_layers(layer_weights, kind="sum_of_squares", border=0):
     for layer, weight in layer_weights.items():
         part = sum_of_squares(layer, border) if kind == "sum_of_squares" else KINDS[kind](layer)
         parts.append(float(weight) * part)
-    return sum(parts)
-
-
-def parse_layer_weights(text):
-    """Parse ``"mixed3:1.0,mixed5:1.5"`` (a missing weight means 1.0) into {layer: weight}."""
-    result = {}
-    for item in str(text).split(","):
-        item = item.strip()
-        if not item:
-            continue
-        name, _, weight = item.partition(":")
-        try:
-            result[name.strip()] = float(weight) if weight.strip() else 1.0
-        except ValueError:
-            raise DreamlibError(
-                f"cannot read layer weight {item!r}: write layers as name:weight,name:weight "
-                f"(for example mixed3:1.0,mixed5:1.5)") from None
-        if not name.strip():
-            raise DreamlibError(f"layer entry {item!r} has no layer name: write name:weight")
-    if not result:
-        raise DreamlibError("no layers given: write them as name:weight,name:weight")
-    return result
+    total = sum(parts)
+    total.recipe = {"layers": {layer: float(w) for layer, w in layer_weights.items()}, "objective": kind,
+                    "border": border}
+    return total

@@ -16,42 +16,36 @@ from dreamlib.images import MAX_MEGAPIXELS, resize_image
 
 
 def octave_exponents(octaves):
-    """Exponents n of ``octave_scale ** n``: an int N means -(N-1)..0, an iterable is taken as is."""
+    """Exponents n of ``octave_scale ** n``: a count N means -(N-1)..0, a list is taken as is."""
     if isinstance(octaves, (int, np.integer)):
-        if not 1 <= octaves <= 20:
-            raise DreamlibError(f"octaves must be from 1 to 20; got {octaves}")
-        return list(range(-(int(octaves) - 1), 1))
-    try:
-        exponents = sorted(int(n) for n in octaves)
-    except (TypeError, ValueError):
-        raise DreamlibError(f"octaves is a count (e.g. 3) or a range of exponents (e.g. range(-2, 3)); "
-                            f"got {octaves!r}") from None
-    if not exponents:
-        raise DreamlibError("octaves is empty: give at least one")
-    return exponents
+        return list(range(1 - int(octaves), 1))
+    return sorted(int(n) for n in octaves)
 
 
 def octave_shapes(shape, octaves=3, octave_scale=1.4, min_size=1):
-    """(height, width) of each octave, smallest first: ``shape`` times ``octave_scale ** n``.
+    """(height, width) of each octave, smallest first: ``shape`` times ``octave_scale ** n``."""
+    height, width = shape[:2]
+    shapes = [(round(height * octave_scale ** n), round(width * octave_scale ** n))
+              for n in octave_exponents(octaves)]
+    check_octave_shapes(shapes, shape, octave_scale, min_size)
+    return shapes
 
-    Raises one clear error when an octave would be smaller than the model accepts.
-    """
-    if not isinstance(octave_scale, (int, float)) or not 1.0 < octave_scale <= 4.0:
-        raise DreamlibError(f"octave_scale must be above 1 and at most 4 (1.3 to 1.4 is typical); got {octave_scale!r}")
+
+def check_octave_shapes(shapes, shape, octave_scale, min_size):
+    """One line naming the fix when an octave is smaller than the model accepts, or too big."""
     height, width = int(shape[0]), int(shape[1])
-    exponents = octave_exponents(octaves)
-    shapes = [(round(height * octave_scale ** n), round(width * octave_scale ** n)) for n in exponents]
-    smallest = min(shapes[0])
-    if smallest < min_size:
+    if min(height, width) < min_size:
+        raise DreamlibError(f"the picture is {height}x{width} px, below this model's minimum of {min_size} px: "
+                            f"use a picture at least {min_size} px on each side")
+    if min(shapes[0]) < min_size:
         fit = 1 + int(np.floor(np.log(min(height, width) / min_size) / np.log(octave_scale)))
         raise DreamlibError(
             f"the smallest octave would be {shapes[0][0]}x{shapes[0][1]} px, below this model's "
-            f"minimum of {min_size} px: use at most {max(fit, 1)} octaves, a smaller octave_scale, "
+            f"minimum of {min_size} px: use at most {max(fit, 1)} octave{'s' if fit > 1 else ''}, a smaller octave_scale, "
             f"or a bigger image")
     if shapes[-1][0] * shapes[-1][1] > MAX_MEGAPIXELS * 1e6:
         raise DreamlibError(f"the largest octave would be {shapes[-1][0]}x{shapes[-1][1]} px: "
                             f"use fewer octaves above the original size")
-    return shapes
 
 
 def lost_detail(original, small_shape, big_shape):

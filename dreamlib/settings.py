@@ -13,10 +13,18 @@ QUICK_ENV = "DREAMLIB_QUICK"
 RANDOM_WEIGHTS_ENV = "DREAMLIB_ALLOW_RANDOM_WEIGHTS"
 OFFLINE_ENV = "DREAMLIB_OFFLINE"
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
 
 
 def _flag(name):
-    return os.environ.get(name, "").strip().lower() in _TRUE
+    """The switch ``name``: on, off, or one clear error for a value such as 'banana'."""
+    value = os.environ.get(name, "").strip().lower()
+    if value not in _TRUE | _FALSE:
+        from dreamlib.errors import DreamlibError
+
+        raise DreamlibError(f"{name}={os.environ[name]!r} is neither on nor off: set it to 1 or 0 "
+                            f"(or true/false, yes/no, on/off)")
+    return value in _TRUE
 
 
 def is_quick():
@@ -32,6 +40,12 @@ def random_weights_allowed():
 def offline():
     """True when weights must not be downloaded (``DREAMLIB_OFFLINE=1``)."""
     return _flag(OFFLINE_ENV)
+
+
+def check_switches():
+    """Read every switch once, so that a value such as DREAMLIB_QUICK=banana is said at the start."""
+    for name in (QUICK_ENV, RANDOM_WEIGHTS_ENV, OFFLINE_ENV):
+        _flag(name)
 
 
 def pick(quick, full):

@@ -22,7 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from dreamlib.ascent import _IMAGE, LossGradient, check_step_settings, gradient_ascent
+from dreamlib import knobs
+from dreamlib.ascent import _IMAGE, LossGradient, gradient_ascent
 from dreamlib.errors import DreamlibError
 from dreamlib.objectives import Objective, channel
 from dreamlib.tiles import rolled_gradient
@@ -132,7 +133,7 @@ def visualize(backbone, objective, steps=64, step_size=0.05, size=128, jitter=8,
     """
     from tqdm.auto import tqdm
 
-    check_step_settings(steps, step_size, normalize, None)
+    knobs.check({"steps": steps, "step_size": step_size, "normalize": normalize})
     check_regularisers(jitter, blur, blur_every, tv_weight)
     if not isinstance(preview_every, (int, np.integer)) or preview_every < 1:
         raise DreamlibError(f"preview_every must be a whole number of steps >= 1; got {preview_every!r}")

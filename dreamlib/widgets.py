@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dreamlib import knobs
 from dreamlib import settings as switches
 from dreamlib.errors import DreamlibError
 from dreamlib.images import list_samples, load_image, stamp_untrained, to_uint8, write_json
@@ -63,6 +64,16 @@ def free_stem(folder, stem, suffixes=(".png", ".json")):
         number += 1
 
 
+def knob_control(kind, name, label, value, **options):
+    """An ipywidgets control for knob ``name``: its range and help (as a tooltip) from dreamlib.knobs."""
+    knob = knobs.knob(name)
+    if kind.__name__.startswith("Bounded"):
+        options = {"min": knob.low, "max": knob.high, **options}
+    if kind.__name__ != "Checkbox":
+        options["style"] = {"description_width": "initial"}
+    return kind(value=value, description=label, tooltip=knob.describe(), **options)
+
+
 def _red(lines):
     return "".join(f"<div style='color:#c00'>{html.escape(line, quote=False)}</div>" for line in lines)
 
@@ -74,19 +85,20 @@ class Explorer:
                  folder="dreams", guide=NO_GUIDE, settings=None, **overrides):
         import ipywidgets as w
 
-        from dreamlib.dream import DreamSettings
-        from dreamlib.models import available_models, choose_default_model, get_spec, weights_available
+        from dreamlib.dream import DreamSettings, choose_model
+        from dreamlib.models import available_models, weights_available
 
         base = settings or DreamSettings.default()
         self.base_settings = DreamSettings(**{**asdict(base), **overrides})
         if not isinstance(self.base_settings.octaves, (int, np.integer)):
             raise DreamlibError(f"the explorer takes a number of octaves (e.g. 3); got {self.base_settings.octaves!r}")
         self.model_note = None  # one line when no model was named and the default's weights are missing
-        if model is None:
-            model, self.model_note = choose_default_model(download=False)
-            if self.model_note:
-                print(f"dreamlib: {self.model_note}")
-        model = get_spec(model).name
+
+        def note(line):
+            self.model_note = line
+            print(f"dreamlib: {line}")
+
+        model = choose_model(model, download=False, say=note)
         if random_weights is None:  # random only where the course allows it and no real weights exist
             random_weights = not weights_available(model) and switches.random_weights_allowed()
         samples = list_samples()
@@ -98,8 +110,9 @@ class Explorer:
 
         self.image_choice = w.Dropdown(options=[*pictures, UPLOAD], value=image, description="image", style=wide)
         self.image_upload = w.FileUpload(accept="image/*", multiple=False, description="upload image")
-        self.max_size = w.BoundedIntText(value=max_size or switches.pick(256, 512), min=16, max=4096,
-                                         description="max size (px)", style=wide)
+        # the picture's own size up to the command line's limit, or the quick size (dreamlib.knobs)
+        self.max_size = knob_control(w.BoundedIntText, "max_size", "max size (px)",
+                                     max_size or switches.pick(knobs.knob("max_size").quick, knobs.FULL_SIZE_LIMIT))
         self.model_choice = w.Dropdown(
             options=[(f"{name} ({'ImageNet weights' if weights_available(name) else 'no ImageNet weights here'})", name)
                      for name in available_models()], value=model, description="model", style=wide)
@@ -109,14 +122,14 @@ class Explorer:
                                     layout=w.Layout(width="420px"), continuous_update=True)
         self.layer_error = w.HTML()
         s = self.base_settings
-        self.steps = w.BoundedIntText(value=s.steps, min=1, max=1000, description="steps per octave", style=wide)
-        self.step_size = w.FloatText(value=s.step_size or 0.01, description="step size", style=wide)
-        self.octaves = w.BoundedIntText(value=int(s.octaves), min=1, max=20, description="octaves", style=wide)
-        self.octave_scale = w.BoundedFloatText(value=s.octave_scale, min=1.01, max=4.0, step=0.05,
-                                               description="octave scale", style=wide)
-        self.tile_size = w.BoundedIntText(value=s.tile_size, min=0, max=4096, description="tile size (0: never)",
-                                          style=wide)
-        self.lost_detail = w.Checkbox(value=s.lost_detail, description="reinject lost detail", indent=False)
+        self.steps = knob_control(w.BoundedIntText, "steps", "steps per octave", s.steps)
+        self.step_size = knob_control(w.FloatText, "step_size", "step size", s.step_size or 0.01)
+        self.octaves = knob_control(w.BoundedIntText, "octaves", "octaves", int(s.octaves))
+        self.octave_scale = knob_control(w.BoundedFloatText, "octave_scale", "octave scale", s.octave_scale,
+                                         step=0.05)
+        self.tile_size = knob_control(w.BoundedIntText, "tile_size", "tile size (0: never)", s.tile_size)
+        self.lost_detail = knob_control(w.Checkbox, "lost_detail", "reinject lost detail", s.lost_detail,
+                                        indent=False)
         self.guide_choice = w.Dropdown(options=[NO_GUIDE, *samples, UPLOAD], value=guide, description="guide",
                                        style=wide)
         self.guide_upload = w.FileUpload(accept="image/*", multiple=False, description="upload guide")
@@ -430,12 +443,12 @@ class Explorer:
         return self.join() if wait else None
 
     def _dream_thread(self, backbone, picture, s, key, make_objective, run):
-        from dreamlib.dream import Dreamer
+        from dreamlib.dream import build_dreamer
 
         try:
             if self._dreamer_key != key:
                 self.status.value = "compiling the gradient..."
-                self._dreamer = Dreamer(backbone=backbone, objective=make_objective())
+                self._dreamer = build_dreamer(backbone=backbone, objective_for=lambda _: make_objective())
                 self._dreamer_key = key
             octaves = s.octaves
 

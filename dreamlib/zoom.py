@@ -55,6 +55,10 @@ def zoom_in(img, zoom):
     return np.clip(zoomed, 0, 255)  # bicubic overshoots at sharp edges
 
 
+# google/deepdream dreams 10 steps per frame; one octave, as each frame is mostly dreamed already
+FRAME_KNOBS = {"full": {"octaves": 1, "steps": 10}, "quick": {"octaves": 1, "steps": 5}}
+
+
 def frame_settings(settings=None, quick=None):
     """Per-frame dream settings: the caller's, or short one-octave dreams (frames build on each other).
 
@@ -65,8 +69,7 @@ def frame_settings(settings=None, quick=None):
 
     if settings is None:
         quick = switch.is_quick() if quick is None else quick
-        # google/deepdream dreams 10 steps per frame; one octave, as each frame is mostly dreamed already
-        settings = DreamSettings.quick(octaves=1, steps=5) if quick else DreamSettings(octaves=1, steps=10)
+        settings = (DreamSettings.quick if quick else DreamSettings)(**FRAME_KNOBS["quick" if quick else "full"])
     if not isinstance(settings, DreamSettings):
         raise DreamlibError(f"settings must be a DreamSettings; got {type(settings).__name__}")
     return settings

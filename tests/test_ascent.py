@@ -58,9 +58,16 @@ def test_compiled_once_for_every_image_size(random_mobilenet_v2):
     assert lossgrad.tracing_count() == 1
 
 
-def test_nan_loss_is_reported():
-    def exploding(x):
+def test_nan_loss_is_reported_with_the_right_advice():
+    def broken(x):  # NaN from the start: the weights or the picture, not the step size
         return float("nan"), tf.zeros_like(x)
 
-    with pytest.raises(DreamlibError, match="step_size"):
+    with pytest.raises(DreamlibError, match="before the first step: the network's weights or the picture"):
+        gradient_ascent(tf.zeros((4, 4, 3)), broken, lambda x, g, s: x, 3, 0.01)
+    losses = iter([1.0, 2.0, float("inf")])
+
+    def exploding(x):  # finite, then infinite: the steps were too big
+        return next(losses), tf.zeros_like(x)
+
+    with pytest.raises(DreamlibError, match="at step 3: lower step_size"):
         gradient_ascent(tf.zeros((4, 4, 3)), exploding, lambda x, g, s: x, 3, 0.01)

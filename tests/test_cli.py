@@ -1,3 +1,5 @@
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -98,7 +100,11 @@ def test_a_named_bundled_model_says_nothing_about_a_fallback(tmp_path, empty_cac
     (["dream", "chelsea", "out.gif2"], "end the name with"),
     (["dream", "chelsea", "out.png", "--octaves", "12", "--max-size", "300"], "minimum of 32 px: use at most 6 octaves"),
     (["dream", "chelsea", "out.png", "--step-size", "0"], "step_size"),
-    (["dream", "chelsea", "out.png", "--steps", "-4"], "must not be negative"),
+    (["dream", "chelsea", "out.png", "--steps", "-4"], "steps must be a whole number from 0 to 100000"),
+    (["dream", "chelsea", "out.png", "--max-size", "0"], "max_size must be a whole number from 1"),
+    (["dream", "chelsea", "out.png", "--layers", ""], "no layers given"),
+    (["dream", "chelsea", "out.png", "--octaves", "1.5"], "'1.5' is not a whole number"),
+    (["dream", "chelsea", "out.png", "--settings", "missing.json"], "cannot read saved settings"),
     (["dream", "chelsea", "out.png", "--model", "alexnet"], "invalid choice"),
     (["dream", "chelsea", "out.png", "--step-size", "nan"], "finite"),
 ])
@@ -146,3 +152,74 @@ def test_weights_lists_and_imports(tmp_path, empty_cache, capsys):
 def test_python_dash_m_runs_the_same_command():
     done = subprocess.run([sys.executable, "-m", "dreamlib", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "dream" in done.stdout and "weights" in done.stdout
+
+
+QUIET_RUN = """
+import sys, urllib.error, urllib.request
+
+def offline(*args, **kwargs):  # Keras prints "Downloading data from ..." and then fails, as offline
+    raise urllib.error.URLError("no network in this test")
+
+urllib.request.urlretrieve = offline
+from dreamlib.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_command_line_is_quiet_unless_verbose(tmp_path):
+    from dreamlib.quiet import is_log_line
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "DREAMLIB_OFFLINE")}
+    env["KERAS_HOME"] = str(tmp_path / "keras")  # nothing cached: the offline fallback's path
+
+    def run(name, *extra):
+        return subprocess.run([sys.executable, "-c", QUIET_RUN, "dream", "chelsea", str(tmp_path / name),
+                               *QUICK, *extra], env=env, capture_output=True, text=True, timeout=300)
+
+    quiet = run("quiet.png")
+    assert quiet.returncode == 0, quiet.stderr
+    lines = quiet.stderr.splitlines() + quiet.stdout.splitlines()
+    noise = [line for line in lines if is_log_line(line) or "Downloading data from" in line or "E0000" in line
+             or "Traceback" in line]
+    assert noise == [], noise
+    assert "dreaming with the bundled mobilenet_v2" in quiet.stderr and "Dream saved" in quiet.stdout
+    verbose = subprocess.run([sys.executable, "-m", "dreamlib", "layers", "mobilenet", "--verbose"], env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert verbose.returncode == 0 and any(is_log_line(line) for line in verbose.stderr.splitlines())
+
+
+def test_a_saved_dream_replays_with_settings(tmp_path, capsys):
+    first, again, changed = tmp_path / "first.png", tmp_path / "again.png", tmp_path / "changed.png"
+    recipe = ["--model", "mobilenet_v2", "--layers", "block_3_expand_relu:1.5", "--objective", "mean",
+              "--steps", "2", "--octaves", "2", "--seed", "3", "--tile-size", "0"]
+    assert main(["dream", "chelsea", str(first), "--max-size", "96", *recipe]) == 0
+    assert main(["dream", "chelsea", str(again), "--max-size", "96", "--settings", str(first)]) == 0
+    assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(again)))
+    with Image.open(again) as pil:
+        assert '"objective": "mean"' in pil.text["dreamlib:recipe"] and pil.text["dreamlib:weights"] == "imagenet"
+    assert main(["dream", "chelsea", str(changed), "--max-size", "96", "--settings", str(first),
+                 "--steps", "3"]) == 0  # an option given wins over the saved one
+    with Image.open(changed) as pil:
+        assert json.loads(pil.text["dreamlib:settings"])["steps"] == 3
+        assert json.loads(pil.text["dreamlib:settings"])["seed"] == 3
+
+
+def test_the_command_line_keeps_the_pictures_size(tmp_path, capsys):
+    y, x = np.mgrid[0:700, 0:1100]
+    photo = np.stack([(x / 5) % 255, (y / 3) % 255, ((x + y) / 7) % 255], -1).astype(np.float32)
+    source = save_image(photo, tmp_path / "photo.png")
+    out = tmp_path / "big.png"
+    assert main(["dream", str(source), str(out), "--model", "mobilenet_v2", "--steps", "1", "--octaves", "1",
+                 "--seed", "0"]) == 0
+    captured = capsys.readouterr()
+    assert "(1100x700, 6 tiles)" in captured.err and "100%" in captured.err  # tiled, with a progress bar
+    with Image.open(out) as pil:
+        assert pil.size == (1100, 700)
+    assert main(["dream", str(source), str(tmp_path / "q.png"), "--quick", "--model", "mobilenet_v2",
+                 "--steps", "1", "--octaves", "1"]) == 0
+    with Image.open(tmp_path / "q.png") as pil:
+        assert max(pil.size) == 256  # quick mode shrinks
+    huge = save_image(np.zeros((10, 4100, 3)), tmp_path / "wide.png")
+    assert main(["dream", str(huge), str(tmp_path / "w.png"), *RANDOM]) == 2
+    assert "wide.png is 4100x10 px, more than the 4096 px" in (line := one_line_error(capsys)) \
+           and "--max-size 4096" in line and "--max-size 4100" in line

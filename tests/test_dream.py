@@ -79,7 +79,7 @@ def test_untrained_results_say_so_on_the_picture(dreamer, cat, tmp_path):
 
 
 @pytest.mark.parametrize("field,value,match", [
-    ("steps", -1, "steps"), ("step_size", 0, "step_size"), ("normalize", "max", "normalisation"),
+    ("steps", -1, "steps"), ("step_size", 0, "step_size"), ("normalize", "max", "normalize must be one of"),
     ("tile_size", -5, "tile_size"), ("octave_scale", 0.5, "octave_scale"), ("octaves", 9, "minimum"),
     ("tile_size", 16, "below mobilenet_v2's minimum"), ("seed", -1, "seed"), ("max_loss", "x", "max_loss")])
 def test_nonsense_settings_are_explained(dreamer, cat, field, value, match):
@@ -117,3 +117,25 @@ def test_on_step_reports_every_step_and_can_stop_mid_octave(random_mobilenet_v2,
     assert seen == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 1), (1, 2)]
     assert result.record.interrupted and [len(l) for l in result.record.losses] == [4, 2]
     assert result.image.shape == cat.shape and np.abs(result.image - cat).mean() > 0
+
+
+@pytest.mark.parametrize("picture,advice", [
+    (np.full((40, 40, 3), 0.5), "multiply it by 255"), (np.full((40, 40, 3), np.nan), "NaN or infinite"),
+    (None, "load files with dreamlib.images.load_image"), ("chelsea", "load files with")])
+def test_a_picture_that_cannot_be_dreamed_says_why(dreamer, picture, advice):
+    with pytest.raises(DreamlibError, match=advice):
+        dreamer.dream(picture, DreamSettings(steps=1, octaves=1), progress=False)
+
+
+def test_build_dreamer_is_the_one_way_and_its_record_can_be_replayed(cat, tmp_path):
+    from dreamlib import knobs
+    from dreamlib.dream import build_dreamer
+
+    dreamer = build_dreamer("mobilenet_v2", "block_1_expand_relu:1.5", "mean", weights=None, seed=2)
+    result = dreamer.dream(cat, DreamSettings(steps=2, octaves=1, seed=2), progress=False)
+    assert result.record.recipe == {"layers": {"block_1_expand_relu": 1.5}, "objective": "mean", "border": 0}
+    saved = knobs.read_saved(result.save(tmp_path / "a.png"))
+    assert saved["model"] == "mobilenet_v2" and saved["objective"] == "mean" and saved["steps"] == 2
+    again = build_dreamer(saved["model"], saved["layers"], saved["objective"], weights=None, seed=saved["seed"])
+    replayed = again.dream(cat, DreamSettings(**{n: saved[n] for n in DreamSettings.NAMES}), progress=False)
+    assert np.array_equal(replayed.image, result.image)

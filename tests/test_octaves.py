@@ -25,10 +25,10 @@ def test_octave_too_small_for_the_model_says_what_to_do():
         octave_shapes((160, 160), octaves=5, octave_scale=1.4, min_size=75)
 
 
-@pytest.mark.parametrize("octaves,scale", [(0, 1.4), (3, 1.0), (3, -2), (3, "big"), ("many", 1.4), ([], 1.4)])
-def test_nonsense_octave_settings(octaves, scale):
-    with pytest.raises(DreamlibError):
-        octave_shapes((100, 100), octaves, scale)
+def test_a_picture_below_the_model_minimum_is_not_told_to_use_fewer_octaves():
+    with pytest.raises(DreamlibError, match="the picture is 1x5000 px, below this model's minimum of 32 px: use a "
+                                            "picture at least 32 px"):
+        octave_shapes((1, 5000), octaves=1, octave_scale=1.4, min_size=32)
 
 
 def test_lost_detail_is_what_the_small_trip_removed():

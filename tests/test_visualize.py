@@ -115,7 +115,7 @@ def test_visualize_channel_builds_its_own_objective(backbone):
     ({"size": 8}, "size"),
     ({"steps": -3}, "steps"),
     ({"step_size": 0}, "step_size"),
-    ({"normalize": "max"}, "normalisation"),
+    ({"normalize": "max"}, "normalize must be one of mean_abs"),
     ({"preview_every": 0}, "preview_every"),
 ])
 def test_bad_parameters_are_explained(backbone, gradient, kwargs, message):

@@ -103,13 +103,17 @@ def test_save_writes_png_and_settings_json_and_never_overwrites(ex, tmp_path):
 
     with Image.open(png) as pil:
         assert pil.size == (96, 64)
-        assert "'steps': 3" in pil.text["dreamlib:settings"]
+        assert json.loads(pil.text["dreamlib:settings"])["steps"] == 3
         saved = np.asarray(pil.convert("RGB"))
     assert np.array_equal(saved, to_uint8(result.labelled_image()))
     data = json.loads(js.read_text())
     assert data["picture"] == png.name and data["image"] == "chelsea" and data["model"] == "mobilenet_v2"
     assert data["layers"] == SHALLOW and data["guide"] is None
     assert data["settings"]["steps"] == 3 and data["settings"]["octaves"] == 2
+    from dreamlib import knobs
+
+    replay = knobs.read_saved(js)  # what `dreamlib dream --settings FILE.json` replays
+    assert replay["steps"] == 3 and replay["model"] == "mobilenet_v2" and replay["max_size"] == 96
     assert data["weights"] == models.UNTRAINED and data["interrupted"] is False
     assert data["octave_shapes"] == [list(s) for s in result.record.octave_shapes]
 
@@ -134,12 +138,12 @@ def test_nonsense_combinations_disable_dream_and_say_why(ex):
     assert ex.dream_button.disabled and "tile size 16 is below mobilenet_v2's minimum input of 32" in ex.explanation.value
     ex.tile_size.value = 0
     ex.step_size.value = 0.0
-    assert ex.dream_button.disabled and "step_size must be a positive number" in ex.explanation.value
+    assert ex.dream_button.disabled and "step_size must be a number above 0" in ex.explanation.value
     ex.step_size.value = 0.01
-    ex.max_size.value = 40          # the picture itself shrinks below what two octaves need
-    assert ex.dream_button.disabled and "smallest octave" in ex.explanation.value
-    ex.octaves.value = 1            # 40x27 px: too small even for one octave
-    assert ex.dream_button.disabled and "or a bigger image" in ex.explanation.value
+    ex.max_size.value = 40          # 40x27 px: the picture itself is below the model's minimum
+    assert ex.dream_button.disabled and "use a picture at least 32 px on each side" in ex.explanation.value
+    ex.octaves.value = 1            # fewer octaves cannot help, and the advice does not say they would
+    assert ex.dream_button.disabled and "octave" not in ex.explanation.value
     ex.max_size.value = 48
     assert not ex.dream_button.disabled
 
