@@ -131,7 +131,7 @@ SETTINGS = (
          example=3, exponents=True),
     Knob("octave_scale", float, 1.4, "size ratio between octaves; article B uses 1.3", low=1, high=4,
          above=True, example=1.4),
-    Knob("lost_detail", bool, True, "reinject detail lost by shrinking, as article D does"),
+    Knob("lost_detail", bool, True, "reinject the detail lost by shrinking, article D's step"),
     Knob("tile_size", int, 512, "dream pictures bigger than this in tiles; 0 never tiles",
          low=0, high=8192, example=512),
     Knob("jitter", int, None, "largest random roll in pixels", low=0, high=8192,
@@ -151,7 +151,7 @@ RUN = (
          none="the model's own"),
     Knob("objective", str, "sum_of_squares", "what each layer contributes", choices=OBJECTIVE_KINDS),
     Knob("max_size", int, None, "shrink the picture so its longest side is at most this many pixels",
-         quick=256, low=1, high=100_000, none="the picture's own size", example=1024),
+         quick=256, low=1, high=100_000, none=f"the picture's own size, up to {FULL_SIZE_LIMIT} px", example=1024),
 )
 
 KNOBS = {knob.name: knob for knob in SETTINGS + RUN}

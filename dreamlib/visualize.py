@@ -120,6 +120,31 @@ def check_regularisers(jitter, blur, blur_every, tv_weight):
         raise DreamlibError(f"tv_weight must be a number >= 0 (0 = off); got {tv_weight!r}")
 
 
+def check_visualize(backbone, objective, steps, step_size, normalize, jitter, blur, blur_every, tv_weight,
+                    preview_every):
+    """Every argument of ``visualize`` checked (one clear line each); returns the ``LossGradient``."""
+    knobs.check({"steps": steps, "step_size": step_size, "normalize": normalize})
+    check_regularisers(jitter, blur, blur_every, tv_weight)
+    if not isinstance(preview_every, (int, np.integer)) or preview_every < 1:
+        raise DreamlibError(f"preview_every must be a whole number of steps >= 1; got {preview_every!r}")
+    if isinstance(objective, LossGradient):
+        return objective
+    if isinstance(objective, Objective):
+        return LossGradient(backbone, objective)
+    raise DreamlibError("objective must be an Objective (e.g. objectives.channel(layer, 3)) or a LossGradient")
+
+
+def start_picture(backbone, start, size, rng):
+    """``start`` as float RGB, or grey noise of ``size`` px; one clear line when it is too small."""
+    if start is None:
+        start = noise_image(size, seed=rng.integers(2**31))
+    start = np.asarray(start, np.float32)
+    if start.ndim != 3 or start.shape[-1] != 3 or min(start.shape[:2]) < backbone.spec.min_size:
+        raise DreamlibError(f"the start picture must be (height, width, 3) and at least "
+                            f"{backbone.spec.min_size} px a side; got shape {start.shape}")
+    return start
+
+
 def visualize(backbone, objective, steps=64, step_size=0.05, size=128, jitter=8, blur=0.0,
               blur_every=4, tv_weight=0.0, seed=0, normalize="mean_abs", start=None,
               progress=True, preview=None, preview_every=16):
@@ -133,23 +158,10 @@ def visualize(backbone, objective, steps=64, step_size=0.05, size=128, jitter=8,
     """
     from tqdm.auto import tqdm
 
-    knobs.check({"steps": steps, "step_size": step_size, "normalize": normalize})
-    check_regularisers(jitter, blur, blur_every, tv_weight)
-    if not isinstance(preview_every, (int, np.integer)) or preview_every < 1:
-        raise DreamlibError(f"preview_every must be a whole number of steps >= 1; got {preview_every!r}")
-    if isinstance(objective, LossGradient):
-        gradient = objective
-    elif isinstance(objective, Objective):
-        gradient = LossGradient(backbone, objective)
-    else:
-        raise DreamlibError("objective must be an Objective (e.g. objectives.channel(layer, 3)) or a LossGradient")
+    gradient = check_visualize(backbone, objective, steps, step_size, normalize, jitter, blur, blur_every,
+                               tv_weight, preview_every)
     rng = np.random.default_rng(seed)
-    if start is None:
-        start = noise_image(size, seed=rng.integers(2**31))
-    start = np.asarray(start, np.float32)
-    if start.ndim != 3 or start.shape[-1] != 3 or min(start.shape[:2]) < backbone.spec.min_size:
-        raise DreamlibError(f"the start picture must be (height, width, 3) and at least "
-                            f"{backbone.spec.min_size} px a side; got shape {start.shape}")
+    start = start_picture(backbone, start, size, rng)
 
     def gradient_fn(x):
         return rolled_gradient(x, gradient, None, jitter, rng)
