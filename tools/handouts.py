@@ -23,6 +23,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"   # the notebooks with solutions (the instructor edition's source)
@@ -316,6 +317,14 @@ def main(argv=None):
                         help="instructor, student or both (default: both)")
     args = parser.parse_args(argv)
 
+    # the settings reach the notebooks' kernels through the environment; a caller's (a test's) is
+    # given back untouched afterwards
+    with mock.patch.dict(os.environ):
+        return build(args)
+
+
+def build(args):
+    """Write the handouts that ``main``'s parsed ``args`` ask for; returns the exit status."""
     import tempfile
 
     os.environ["DREAMLIB_QUICK"] = "1" if args.quick else "0"
