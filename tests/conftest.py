@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from unittest import mock
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,13 @@ from dreamlib import models
 from dreamlib.images import load_image, resize_image
 
 SHARED_WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "weights")
+
+
+@pytest.fixture(autouse=True)
+def environment_restored():
+    """No test leaks environment variables into the next (nbgrader's config file sets DREAMLIB_QUICK)."""
+    with mock.patch.dict(os.environ):
+        yield
 
 
 @pytest.fixture(scope="session")

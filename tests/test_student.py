@@ -48,7 +48,7 @@ def solution_lines(path):
 def test_every_notebook_with_exercises_has_its_source():
     with_exercises = [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if student.nbgrader_cells(p)]
     assert with_exercises == [p.name for p in SOURCES]
-    assert [p.name[:2] for p in SOURCES] == ["01", "02", "03", "04", "05", "06"]
+    assert [p.name[:2] for p in SOURCES] == ["00", "01", "02", "03", "04", "05", "06"]
 
 
 def test_student_edition_is_generated_from_the_solutions():
