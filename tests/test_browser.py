@@ -135,19 +135,27 @@ def _preview(driver):
 
 @pytest.mark.browser
 def test_explorer_cell_dreams_in_jupyterlab(lab, chrome):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     chrome.get(f"{lab}/lab/tree/explore.ipynb?token={TOKEN}")
-    wait = WebDriverWait(chrome, 60, poll_frequency=0.25)
-    editor = wait.until(lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .cm-content")
-                                        if e.is_displayed()), None), "the notebook never opened")
+    # JupyterLab re-renders cells while it loads: an element found a moment ago can be replaced
+    wait = WebDriverWait(chrome, 60, poll_frequency=0.25, ignored_exceptions=(StaleElementReferenceException,))
     wait.until(lambda d: "| Idle" in d.find_element(By.ID, "jp-main-statusbar").text, "the kernel never started")
 
+    def click_cell(driver):
+        """Click into the explorer cell's editor (found afresh, so a re-rendered one is no problem)."""
+        editor = next((e for e in driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .cm-content")
+                       if e.is_displayed()), None)
+        if editor is not None:
+            editor.click()
+        return editor is not None
+
     # Run the explorer cell as a learner does: click into it, Shift+Enter.
-    editor.click()
+    wait.until(click_cell, "the notebook never opened")
     ActionChains(chrome).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
 
     first = wait.until(lambda d: _preview(d), "the explorer's preview never appeared")
@@ -161,7 +169,7 @@ def test_explorer_cell_dreams_in_jupyterlab(lab, chrome):
         return now if now and now[0] != first[0] and "done" in driver.find_element(
             By.CSS_SELECTOR, ".dreamlib-explorer").text else None
 
-    after = WebDriverWait(chrome, 60, poll_frequency=0.25).until(dreamed, "the preview never changed after Dream")
+    after = wait.until(dreamed, "the preview never changed after Dream")
     assert after[1] == PREVIEW_WIDTH
     text = chrome.find_element(By.CSS_SELECTOR, ".dreamlib-explorer").text
     assert "done: 2/2 octaves" in text and "UNTRAINED" in text
