@@ -107,4 +107,6 @@ def test_one_wrong_exercise_loses_exactly_its_points(graded):
     check = next(c for c in executed(course, "wrong", WRONG_NOTEBOOK) if grade_id(c).endswith(f"ex{WRONG_EXERCISE}_check"))
     assert "✗ Not yet." in printed(check) and "Hint:" in printed(check)
     lines = csv_path.read_text().splitlines()
-    assert lines[0].startswith("student,01 ex1,") and [line.split(",")[0] for line in lines[2:]] == ["solved", "untouched", "wrong"]
+    header = lines[0].split(",")
+    assert header[0] == "student" and f"{WRONG_NOTEBOOK[:2]} ex{WRONG_EXERCISE}" in header and header[-1] == "total"
+    assert [line.split(",")[0] for line in lines[2:]] == ["solved", "untouched", "wrong"]
