@@ -127,6 +127,21 @@ def check_picture(image):
     return image
 
 
+def fit_problems(shape, settings, spec):
+    """Why a picture of ``shape`` (None: not known yet) cannot be dreamed with ``settings`` on the
+    network ``spec``: one line each, naming the fix (empty when it can)."""
+    found = []
+    if shape is not None:
+        try:
+            octave_shapes(shape[:2], settings.octaves, settings.octave_scale, spec.min_size)
+        except DreamlibError as e:
+            found.append(str(e))
+    if 0 < settings.tile_size < spec.min_size:
+        found.append(f"tile_size {settings.tile_size} is below {spec.name}'s minimum input of {spec.min_size} px: "
+                     f"use 0 (never tile) or at least {spec.min_size}")
+    return found
+
+
 def default_objective(model, layers=None, kind="sum_of_squares", border=0):
     """The weighted-layer objective for ``model``: ``layers`` ({name: weight}) or its defaults."""
     knobs.knob("objective").check(kind)
@@ -172,10 +187,10 @@ class Dreamer:
         s.check()
         image = check_picture(image)
         spec = self.backbone.spec
+        problems = fit_problems(image.shape, s, spec)
+        if problems:
+            raise DreamlibError(problems[0])
         shapes = octave_shapes(image.shape[:2], s.octaves, s.octave_scale, spec.min_size)
-        if s.tile_size and s.tile_size < spec.min_size:
-            raise DreamlibError(f"tile_size {s.tile_size} is below {spec.name}'s minimum input of "
-                                f"{spec.min_size} px: use a bigger tile (512 is typical)")
         rng = np.random.default_rng(s.seed)
         record = DreamRecord(self.backbone.name, self.backbone.weights_label, self.objective.description,
                              s.as_record(), tuple(image.shape[:2]), octave_shapes=shapes,
