@@ -18,7 +18,9 @@ One module per course idea:
 - ``widgets``    the interactive dream explorer for notebooks
 - ``data``       Fashion-MNIST, MNIST and folders of pictures for the GAN
 - ``gan``        the bonus DCGAN: builders, training, checkpoints (notebook 06)
-- ``visualize``  feature visualisation from noise (notebook 01)
+- ``visualize``  feature visualisation from noise (notebook 01): the render loop and its measures
+- ``parameterize`` how a visualisation represents its picture: pixels or a decorrelated Fourier image
+- ``transforms`` random pad, jitter, scale and rotation a visualisation must survive
 - ``display``    live previews in notebooks
 - ``exercises``  checks for the notebooks' exercises
 - ``cli``        the ``dreamlib`` command line

@@ -573,6 +573,17 @@ def class_names():
     return [index[str(i)][1] for i in range(len(index))]
 
 
+def class_index(name):
+    """The index (0-999) of ImageNet class ``name``, such as "tabby" or "espresso"."""
+    names = class_names()
+    if name not in names:
+        close = [n for n in names if name.lower() in n.lower()][:5]
+        raise DreamlibError(f"ImageNet has no class called {name!r}"
+                            + (f": did you mean {', '.join(close)}?" if close else
+                               ": see dreamlib.models.class_names() for the 1000 names"))
+    return names.index(name)
+
+
 def decode_predictions(probabilities, top=5):
     """[(class name, probability)] of the ``top`` classes for one prediction vector."""
     probabilities = np.asarray(probabilities).reshape(-1)

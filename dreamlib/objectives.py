@@ -131,3 +131,75 @@ def weighted_layers(layer_weights, kind="sum_of_squares", border=0):
     total.recipe = {"layers": {layer: float(w) for layer, w in layer_weights.items()}, "objective": kind,
                     "border": border}
     return total
+
+
+# ----------------------------------------------------------------------------- feature visualisation
+# Objectives of a feature visualisation (dreamlib.visualize): a class's logit, the diversity of a
+# batch, and regularisers that read the picture itself, the way Lucid expresses them. The picture
+# (a batch in [0, 1], before any transform) is in the activations under the name INPUT.
+
+INPUT = "input"
+
+
+def class_logit(label, layer="conv_preds"):
+    """The score (logit, before the softmax) of ImageNet class ``label`` (a name or an index).
+
+    ``conv_preds`` is where Keras's MobileNet computes the 1000 class scores.
+    """
+    if isinstance(label, str):
+        from dreamlib.models import class_index
+
+        index, name = class_index(label), label
+    else:
+        index, name = int(label), str(label)
+    return Objective(lambda acts: tf.reduce_mean(acts[layer][..., index]), [layer],
+                     f"class_logit({name})")
+
+
+def diversity(layer):
+    """Minus the mean similarity of a batch's pictures at ``layer``: higher when they differ.
+
+    Each picture's style is its Gram matrix (channel-by-channel correlations of the layer's
+    activations, as in style transfer); the similarity of two pictures is the cosine between
+    their Gram matrices. Added to a channel's objective, it pushes a batch to show different
+    things that excite the channel (Lucid / Distill's diversity term).
+    """
+
+    def fn(acts):
+        a = acts[layer]
+        flat = tf.reshape(a, [tf.shape(a)[0], -1, tf.shape(a)[-1]])
+        grams = tf.matmul(flat, flat, transpose_a=True)
+        grams = tf.math.l2_normalize(tf.reshape(grams, [tf.shape(a)[0], -1]), axis=1)
+        similarity = tf.matmul(grams, grams, transpose_b=True)  # (batch, batch), 1 on the diagonal
+        n = tf.cast(tf.shape(a)[0], tf.float32)
+        return -(tf.reduce_sum(similarity) - n) / tf.maximum(n * (n - 1), 1.0)
+
+    return Objective(fn, [layer], f"diversity({layer})")
+
+
+def image_total_variation(images):
+    """Mean absolute difference between neighbouring pixels (down and right) of a batch."""
+    down = tf.reduce_mean(tf.abs(images[:, 1:] - images[:, :-1]))
+    right = tf.reduce_mean(tf.abs(images[:, :, 1:] - images[:, :, :-1]))
+    return down + right
+
+
+def total_variation(layer=INPUT):
+    """How rough the picture is: subtract it (``- weight * total_variation()``) to smooth it."""
+    return Objective(lambda acts: image_total_variation(acts[layer]), [layer], "total_variation")
+
+
+def blur_difference(sigma=1.0, layer=INPUT):
+    """Mean squared distance of the picture to its own blurred copy; subtract it to blur.
+
+    The blurred copy is held fixed (no gradient flows through it), so the gradient of this
+    penalty points from the picture to its blur: subtracting it smooths the picture a little
+    at every step - Lucid's blur as an objective, instead of a separate blurring step.
+    """
+    from dreamlib.transforms import gaussian_blur
+
+    def fn(acts):
+        images = acts[layer]
+        return tf.reduce_mean(tf.square(images - tf.stop_gradient(gaussian_blur(images, sigma))))
+
+    return Objective(fn, [layer], f"blur_difference({sigma:g})")

@@ -67,3 +67,58 @@ def test_nonsense_objective_parameters():
         ob.sum_of_squares("a", border=2, divide_by="interior")
     with pytest.raises(DreamlibError, match="unknown objective"):
         ob.weighted_layers({"a": 1}, kind="max")
+
+
+# ----------------------------------------------------------------------------- feature visualisation
+
+def test_class_logit_reads_one_class_score_by_name_or_index():
+    from dreamlib import models
+
+    logits = np.zeros((1, 1, 1, 1000), np.float32)
+    tabby = models.class_index("tabby")
+    logits[..., tabby] = 7.0
+    acts = {"conv_preds": tf.constant(logits)}
+    by_name, by_index = ob.class_logit("tabby"), ob.class_logit(tabby)
+    assert float(by_name(acts)) == 7.0 and float(by_index(acts)) == 7.0
+    assert by_name.layers == ("conv_preds",) and "tabby" in by_name.description
+    with pytest.raises(DreamlibError, match="tabby_cat"):
+        models.class_index("tabby_cat")
+
+
+def test_diversity_is_higher_for_pictures_that_differ():
+    same = tf.tile(tf.random.stateless_uniform([1, 4, 4, 8], seed=[0, 1]), [3, 1, 1, 1])
+    different = tf.random.stateless_uniform([3, 4, 4, 8], seed=[0, 2]) ** 4  # other channel mixes
+    assert float(ob.diversity("a")({"a": same})) == pytest.approx(-1.0, abs=1e-5)  # identical: cosine 1
+    assert float(ob.diversity("a")({"a": different})) > -0.99
+    # it composes with a channel: the batch still has to fire the channel
+    total = ob.channel("a", 0) + 2.0 * ob.diversity("a")
+    assert total.layers == ("a",)
+    with tf.GradientTape() as tape:
+        tape.watch(different)
+        value = ob.diversity("a")({"a": different})
+    assert float(tf.reduce_sum(tf.abs(tape.gradient(value, different)))) > 0
+
+
+def test_total_variation_reads_the_picture_itself():
+    stripes = np.zeros((1, 8, 8, 3), np.float32)
+    stripes[:, :, ::2] = 1.0  # every horizontal neighbour differs by 1, vertical ones agree
+    tv = ob.total_variation()
+    assert tv.layers == (ob.INPUT,)
+    assert float(tv({ob.INPUT: tf.constant(stripes)})) == pytest.approx(1.0)
+    assert float(tv({ob.INPUT: tf.zeros([1, 8, 8, 3])})) == 0.0
+
+
+def test_blur_difference_pulls_the_picture_towards_its_blur():
+    from dreamlib.transforms import gaussian_blur
+
+    noisy = tf.random.stateless_uniform([1, 24, 24, 3], seed=[3, 4])
+    penalty = ob.blur_difference(1.0)
+    with tf.GradientTape() as tape:
+        tape.watch(noisy)
+        value = penalty({ob.INPUT: noisy})
+    g = tape.gradient(value, noisy)
+    assert float(value) > 0 and float(penalty({ob.INPUT: tf.fill([1, 24, 24, 3], 0.5)})) < 1e-10
+    # a step down the penalty moves the picture towards its blurred copy
+    target = gaussian_blur(noisy, 1.0)
+    stepped = noisy - 0.1 * g / tf.reduce_mean(tf.abs(g))
+    assert float(tf.reduce_mean(tf.abs(stepped - target))) < float(tf.reduce_mean(tf.abs(noisy - target)))
