@@ -45,16 +45,6 @@ def _positive_int(text):
     return value
 
 
-def _number(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
 def _reader(knob):
     """argparse's ``type`` for a knob: the text read as the knob's type, then checked by the knob."""
     def read(text):
@@ -224,7 +214,8 @@ def make_dreamer(args, values, objective_for=None):
         _say("dreamlib: WARNING: --random-weights: the network is UNTRAINED; the picture is not a real dream")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return build_dreamer(values["model"], values["layers"], values["objective"], default=args.default_model,
+        return build_dreamer(values["model"], values["layers"], values["objective"], values["border"],
+                             default=args.default_model,
                              weights=None if args.random_weights else "imagenet", allow_random=False,
                              seed=values["seed"], objective_for=objective_for,
                              say=lambda note: _say(f"dreamlib: {note} (pass --model to choose)"))
@@ -289,10 +280,11 @@ def cmd_dream(args):
 
 
 def cmd_guided(args):
-    from dreamlib import images, settings
+    from dreamlib import images, knobs, settings
 
-    if args.layers is not None:
-        raise DreamlibError("guided dreams match one layer: use --guide-layer NAME instead of --layers")
+    layer_options = [k.option for k in map(knobs.knob, ("layers", "objective", "border")) if getattr(args, k.name) is not None]
+    if layer_options:  # these make the layer objective, which the guide replaces
+        raise DreamlibError(f"guided dreams match one layer: use --guide-layer NAME instead of {layer_options[0]}")
     if args.guide_size < 1:
         raise DreamlibError(f"--guide-size is the guide's longest side in pixels, such as 224; got {args.guide_size}")
     values = chosen_knobs(args, args.quick or settings.is_quick())
@@ -309,7 +301,9 @@ def cmd_guided(args):
 
 
 def add_zoom_parser(sub):
-    """``dreamlib zoom``: the infinite-zoom animation (dreamlib.zoom)."""
+    """``dreamlib zoom``: the infinite-zoom animation (dreamlib.zoom); --frames, --zoom, --fps from dreamlib.knobs."""
+    from dreamlib import knobs
+
     z = sub.add_parser("zoom", help="dream, zoom in a little, dream again: an animated GIF or MP4",
                        description="Make an infinite-zoom animation of INPUT (a file or a bundled sample): "
                                    "each frame is a short dream on the previous frame enlarged about its "
@@ -317,41 +311,38 @@ def add_zoom_parser(sub):
                                    "installed. Per frame the defaults are 1 octave of 10 steps (quick: 5).")
     z.add_argument("input")
     z.add_argument("output")
-    z.add_argument("--frames", type=_positive_int, help="number of frames (default 30; quick 24, 2 s at 12 fps)")
-    z.add_argument("--zoom", type=_number, default=1.05,
-                   help="enlargement per frame, from 1 to 2 (default 1.05, as google/deepdream)")
-    z.add_argument("--fps", type=_number, default=12, help="frames per second of the animation (default 12)")
+    for knob in knobs.ZOOM:
+        z.add_argument(knob.option, dest=knob.name, type=_reader(knob), metavar=knob.metavar, help=knob.describe())
     add_dream_options(z)
 
 
 def cmd_zoom(args):
-    from dreamlib import settings
-    from dreamlib import zoom
+    from dreamlib import images, knobs, settings, zoom
 
     quick = args.quick or settings.is_quick()
-    frames = zoom.check_frames(args.frames if args.frames is not None else (24 if quick else 30))
-    zoom.check_zoom(args.zoom)
-    zoom.check_fps(args.fps)
+    # the options given, else the defaults (the quick ones under --quick); checked as they were read
+    frames, zoom_factor, fps = (getattr(args, k.name) if getattr(args, k.name) is not None
+                                else k.quick_value() if quick else k.default for k in knobs.ZOOM)
     # one octave of a few steps per frame unless asked: each frame continues the last one's dream
     values = chosen_knobs(args, quick, **zoom.FRAME_KNOBS["quick" if quick else "full"])
     source, image = load_input(args.input, values["max_size"])
-    zoom.check_animation_path(args.output)
+    images.check_animation_path(args.output)
     output = check_output(args.output, source, overwrite=args.overwrite, picture=False)
     dream_settings = dream_settings_from(values)  # TensorFlow loads here, after the cheap checks
     dreamer = make_dreamer(args, values)
-    _say(f"dreamlib: {frames} zoom frames of {source.name} ({image.shape[1]}x{image.shape[0]}), x{args.zoom:g} "
+    _say(f"dreamlib: {frames} zoom frames of {source.name} ({image.shape[1]}x{image.shape[0]}), x{zoom_factor:g} "
          f"per frame, with {dreamer.backbone.name}, {dreamer.objective.description}")
-    made = zoom.zoom_frames(dreamer, image, frames, args.zoom, dream_settings, progress=True)
+    made = zoom.zoom_frames(dreamer, image, frames, zoom_factor, dream_settings, progress=True)
     if not made:
         raise DreamlibError("stopped before the first frame was made: nothing to save")
     if len(made) < frames:  # kept, but never under the name of a finished animation
-        path = zoom.save_animation(made, interrupted_name(output), fps=args.fps, protect=[source])
+        path = images.save_animation(made, interrupted_name(output), fps=fps, protect=[source])
         _say(f"dreamlib: interrupted after {len(made)} of {frames} frames: the unfinished animation is in {path}")
         return 130
-    path = zoom.save_animation(made, output, fps=args.fps, overwrite=args.overwrite, protect=[source])
+    path = images.save_animation(made, output, fps=fps, overwrite=args.overwrite, protect=[source])
     seconds = sum(result.record.seconds for result in made)
     print(f"Zoom animation saved to {path} ({len(made)} frames, {image.shape[1]}x{image.shape[0]}, "
-          f"{args.fps:g} fps, {seconds:.1f} s of dreaming, model {dreamer.backbone.name}, "
+          f"{fps:g} fps, {seconds:.1f} s of dreaming, model {dreamer.backbone.name}, "
           f"weights {made[0].record.weights})")
     return 0
 

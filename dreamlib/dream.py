@@ -144,8 +144,8 @@ def fit_problems(shape, settings, spec):
 
 def default_objective(model, layers=None, kind="sum_of_squares", border=0):
     """The weighted-layer objective for ``model``: ``layers`` ({name: weight}) or its defaults."""
-    knobs.knob("objective").check(kind)
-    return weighted_layers(layers or get_spec(model).default_layers, kind, border)
+    checked = knobs.check({"objective": kind, "border": border})
+    return weighted_layers(layers or get_spec(model).default_layers, checked["objective"], checked["border"])
 
 
 class Dreamer:

@@ -247,7 +247,7 @@ def sample_grid(generator, noise, cols=GRID_COLS):
 
 def training_gif(run_dir, output, fps=4, overwrite=False):
     """An animated GIF of a run's grids, one frame per epoch labelled with it; returns the path."""
-    from dreamlib.zoom import save_animation
+    from dreamlib.images import save_animation
 
     paths = _by_epoch(Path(run_dir) / "grids", ".png")
     if not paths:

@@ -357,6 +357,89 @@ def save_image(img, path, overwrite=False, protect=(), metadata=None):
     return atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **options), overwrite, protect)
 
 
+# ----------------------------------------------------------------------------- animations
+
+ANIMATION_FORMATS = (".gif", ".mp4")
+MP4_HINT = "pip install imageio imageio-ffmpeg, or save as .gif"
+
+
+def check_animation_path(path):
+    """The path as a ``Path`` if dreamlib can write an animation there, else one clear error."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in ANIMATION_FORMATS:
+        raise DreamlibError(f"cannot save {path.name} as an animation: end the name with "
+                            f"{' or '.join(ANIMATION_FORMATS)}")
+    if suffix == ".mp4":
+        _mp4_writer()  # fail now, before minutes of dreaming, when MP4 support is missing
+    return path
+
+
+def _mp4_writer():
+    """imageio's v2 API, if imageio and its ffmpeg binary (imageio-ffmpeg) are installed."""
+    try:
+        import imageio.v2 as imageio
+        import imageio_ffmpeg  # noqa: F401  (the ffmpeg binary imageio writes MP4 with)
+    except ImportError:
+        raise DreamlibError(f"writing .mp4 needs the optional packages imageio and imageio-ffmpeg: "
+                            f"{MP4_HINT}") from None
+    return imageio
+
+
+def animation_frames(frames, untrained=False):
+    """uint8 RGB frames to write: dream results (``.image``, ``.untrained``) or float pictures,
+    stamped UNTRAINED when so."""
+    pictures = []
+    for frame in frames:
+        picture = np.asarray(getattr(frame, "image", frame), dtype=np.float32)
+        if picture.ndim != 3 or picture.shape[-1] != 3:
+            raise DreamlibError(f"an animation frame is (height, width, 3) RGB; got shape {picture.shape}")
+        pictures.append(to_uint8(stamp_untrained(picture, untrained or getattr(frame, "untrained", False))))
+    if not pictures:
+        raise DreamlibError("an animation needs at least one frame")
+    sizes = {p.shape for p in pictures}
+    if len(sizes) > 1:
+        raise DreamlibError(f"animation frames must all have one size; got {sorted(sizes)}")
+    return pictures
+
+
+def _write_gif(pictures, file, fps):
+    first, *rest = (Image.fromarray(p) for p in pictures)
+    # loop=0: play forever; disposal=1 and optimize=False keep every frame whole
+    first.save(file, format="GIF", save_all=True, append_images=rest, duration=round(1000 / fps),
+               loop=0, disposal=1, optimize=False)
+
+
+def _write_mp4(pictures, file, fps):
+    imageio = _mp4_writer()
+    height, width = pictures[0].shape[:2]
+    # yuv420p (what every player reads) needs even sides: repeat the last row/column, don't rescale
+    even = ((0, height % 2), (0, width % 2), (0, 0))
+    with imageio.get_writer(file, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                            pixelformat="yuv420p", macro_block_size=2, quality=8) as writer:
+        for picture in pictures:
+            writer.append_data(np.pad(picture, even, mode="edge"))
+
+
+def save_animation(frames, path, fps=12, untrained=False, overwrite=False, protect=()):
+    """Write ``frames`` as a looping .gif (or .mp4 with imageio-ffmpeg) atomically; returns the path.
+
+    ``frames`` are dream results (a zoom's frames) or float RGB pictures; every frame of an
+    untrained network, or all frames when ``untrained``, carries the visible UNTRAINED label. The
+    rules of ``save_image`` hold (``atomic_write``): a temp file in the same folder then a rename,
+    no overwriting unless ``overwrite``, never a path in ``protect`` (the input pictures).
+    """
+    from dreamlib import knobs
+
+    path = check_animation_path(path)
+    fps = knobs.knob("fps").check(fps)
+    pictures = animation_frames(frames, untrained)
+    write = _write_gif if path.suffix.lower() == ".gif" else _write_mp4
+    return atomic_write(path, lambda tmp: write(pictures, tmp, fps), overwrite, protect, example="zoom.gif")
+
+
+# ----------------------------------------------------------------------------- showing
+
 def _fit_title(title, inches, fontsize):
     """``title`` wrapped to about the width of a picture ``inches`` wide, so neighbours never overlap."""
     import textwrap

@@ -150,18 +150,30 @@ RUN = (
     Knob("layers", str, None, "layers and their weights, such as mixed3:1.0,mixed5:1.5",
          none="the model's own"),
     Knob("objective", str, "sum_of_squares", "what each layer contributes", choices=OBJECTIVE_KINDS),
+    Knob("border", int, 0, "pixels cropped off each side of a layer's activations before sum_of_squares "
+         "(article D and keras.io: 2)", low=0, high=100, example=2),
     Knob("max_size", int, None, "shrink the picture so its longest side is at most this many pixels",
          quick=256, low=1, high=100_000, none=f"the picture's own size, up to {FULL_SIZE_LIMIT} px", example=1024),
 )
 
 KNOBS = {knob.name: knob for knob in SETTINGS + RUN}
 
+# The knobs of an infinite zoom (dreamlib.zoom, ``dreamlib zoom``), beside those of each frame's dream.
+ZOOM = (
+    Knob("frames", int, 30, "number of frames", quick=24, low=1, high=10_000, example=30),
+    Knob("zoom", float, 1.05, "enlargement per frame, from 1 (none); google/deepdream's 1.05", low=1, high=2,
+         example=1.05),
+    Knob("fps", float, 12, "frames per second of the animation", low=0, high=60, above=True, example=12),
+)
+
 
 def knob(name):
     """The knob called ``name``, or one line listing them."""
-    if name not in KNOBS:
-        raise DreamlibError(f"dreamlib has no knob called {name!r}: choose from {', '.join(KNOBS)}")
-    return KNOBS[name]
+    found = KNOBS.get(name) or next((k for k in ZOOM if k.name == name), None)
+    if found is None:
+        raise DreamlibError(f"dreamlib has no knob called {name!r}: choose from "
+                            f"{', '.join([*KNOBS, *(k.name for k in ZOOM)])}")
+    return found
 
 
 def check(values):

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dreamlib import zoom
 from dreamlib.cli import main
 from dreamlib.dream import DreamRecord, Dreamer, DreamResult, DreamSettings
 from dreamlib.errors import DreamlibError
-from dreamlib.images import resize_image, save_image
-from dreamlib.zoom import check_animation_path, frame_settings, save_animation, zoom_frames, zoom_in
+from dreamlib import images
+from dreamlib.images import check_animation_path, resize_image, save_animation, save_image
+from dreamlib.zoom import frame_settings, zoom_frames, zoom_in
 from tests.conftest import has_untrained_strip
 
 FRAMES, ZOOM = 4, 1.1
@@ -68,8 +68,8 @@ def test_zoom_in_keeps_any_size_and_zoom_1_changes_nothing():
 
 @pytest.mark.parametrize("bad", [0.95, 0, -2, 2.5, float("nan"), float("inf"), "1.05", True, None])
 def test_a_nonsense_zoom_is_one_clear_line(bad):
-    with pytest.raises(DreamlibError, match="zoom is the enlargement per frame") as e:
-        zoom_in(np.zeros((8, 8, 3)), bad)
+    with pytest.raises(DreamlibError, match="zoom must be a number from 1 to 2, such as 1.05") as e:
+        zoom_frames(None, np.zeros((8, 8, 3)), zoom=bad)
     assert "\n" not in str(e.value)
 
 
@@ -80,9 +80,9 @@ def test_a_nonsense_frame_count_is_one_clear_line(bad):
     assert "\n" not in str(e.value)
 
 
-def test_zoom_in_wants_an_rgb_picture():
+def test_zoom_frames_wants_an_rgb_picture():
     with pytest.raises(DreamlibError, match="RGB"):
-        zoom_in(np.zeros((8, 8)), 1.1)
+        zoom_frames(None, np.zeros((8, 8)), frames=1)
 
 
 # ----------------------------------------------------------------------------- the frame chain
@@ -215,7 +215,7 @@ def test_a_failed_write_leaves_no_partial_file(monkeypatch, tmp_path, failure):
             f.write(b"GIF89a half a file")
         raise failure
 
-    monkeypatch.setattr(zoom, "_write_gif", half_then_fail)
+    monkeypatch.setattr(images, "_write_gif", half_then_fail)
     with pytest.raises(DreamlibError if isinstance(failure, OSError) else KeyboardInterrupt) as e:
         save_animation([np.zeros((8, 8, 3))], tmp_path / "zoom.gif")
     if isinstance(failure, OSError):
@@ -260,7 +260,7 @@ def test_cli_quick_default_plays_for_seconds_not_a_blink(tmp_path):
 
 
 @pytest.mark.parametrize("extra,match", [
-    (["--zoom", "0.5"], "zoom is the enlargement per frame"),
+    (["--zoom", "0.5"], "zoom must be a number from 1 to 2"),
     (["--zoom", "many"], "not a number"),
     (["--frames", "0"], "frames must be a whole number"),
     (["--fps", "0"], "fps must be"),
