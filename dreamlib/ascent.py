@@ -10,9 +10,12 @@ import tensorflow as tf
 from dreamlib.errors import DreamlibError
 from dreamlib.knobs import NORMALIZATIONS
 from dreamlib.models import feature_extractor, input_range
+from dreamlib.tiles import gradient_by_tiles
 
 _IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
 _SCALAR = tf.TensorSpec(shape=[], dtype=tf.float32)
+_CUTS = tf.TensorSpec(shape=[None], dtype=tf.int32)
+_COUNT = tf.TensorSpec(shape=[], dtype=tf.int32)
 
 
 def normalize_gradient(gradient, method="mean_abs"):
@@ -45,6 +48,8 @@ class LossGradient:
         low, high = input_range(backbone.spec)
         self.low, self.high = tf.constant(low), tf.constant(high)
         self.loss_and_gradient = tf.function(self._loss_and_gradient, input_signature=[_IMAGE])
+        self.tiled_loss_and_gradient = tf.function(self._tiled_loss_and_gradient,
+                                                   input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT])
         self._steps = {}  # one compiled step per normalisation method
 
     def _loss_and_gradient(self, x):
@@ -55,6 +60,9 @@ class LossGradient:
                 outputs = [outputs]
             loss = self.objective(dict(zip(self.objective.layers, outputs)))
         return loss, tape.gradient(loss, x)
+
+    def _tiled_loss_and_gradient(self, x, rows, cols, margin):
+        return gradient_by_tiles(x, self._loss_and_gradient, rows, cols, margin)
 
     def __call__(self, x):
         loss, gradient = self.loss_and_gradient(tf.convert_to_tensor(x, tf.float32))
@@ -74,8 +82,8 @@ class LossGradient:
                                       tf.constant(step_size, tf.float32))
 
     def tracing_count(self):
-        """How many times the gradient function was traced (1 after any number of image sizes)."""
-        return self.loss_and_gradient.experimental_get_tracing_count()
+        """How many times a compiled function was traced, at most (1 after any number of image sizes)."""
+        return max(f.experimental_get_tracing_count() for f in (self.loss_and_gradient, self.tiled_loss_and_gradient))
 
 
 class AscentStopped(Exception):

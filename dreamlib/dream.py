@@ -209,7 +209,8 @@ class Dreamer:
                 bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[0]}x{shape[1]}")
 
                 def gradient_fn(x, tiled=tiled, jitter=jitter):
-                    return rolled_gradient(x, self.gradient, s.tile_size if tiled else None, jitter, rng)
+                    return rolled_gradient(x, self.gradient, s.tile_size if tiled else None, jitter, rng,
+                                           s.tile_margin)
 
                 def step_fn(x, g, step_size):
                     return self.gradient.step(x, g, step_size, s.normalize)

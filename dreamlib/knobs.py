@@ -134,6 +134,9 @@ SETTINGS = (
     Knob("lost_detail", bool, True, "reinject the detail lost by shrinking, article D's step"),
     Knob("tile_size", int, 512, "dream pictures bigger than this in tiles; 0 never tiles",
          low=0, high=8192, example=512),
+    Knob("tile_margin", int, 64, "pixels of context around each tile: the network sees them, only the "
+         "tile's own gradient is kept, so tiles leave no seams; 0 is article B's plain tiles",
+         low=0, high=1024, example=64),
     Knob("jitter", int, None, "largest random roll in pixels", low=0, high=8192,
          none="the tile size when tiled, else 0", example=32),
     Knob("normalize", str, "mean_abs", "gradient normalisation: mean_abs as A, C, D; std as B; or l2",

@@ -1,14 +1,20 @@
 """Tiles: dream on images of any size with memory bounded by the tile, not the image.
 
-The gradient of a big image is the sum of the gradients of its tiles, each computed on its own.
-Seams appear where tiles meet (the network sees zero padding there), so before every step the
-image is rolled by a random shift and the gradient rolled back: seams never sit in one place.
+The gradient of a big image is put together from the gradients of its tiles, each computed on
+its own. Where a tile ends the network sees zero padding instead of the neighbouring pixels, so
+near the edges a tile's gradient is wrong: seams. Two fixes, used together:
+
+* a **margin** of context: each tile's gradient is computed on the tile plus ``margin`` pixels
+  of its surroundings, and only the tile's own part is kept (the wrong edges fall in the margin
+  and are thrown away);
+* a **random roll** before every step (rolled back after it), so whatever error is left never
+  sits in one place (article B).
 
 Unlike the TensorFlow tutorial (which skips the last row and column of tiles), the tiles here
 cover every pixel in every step: each side is split into equal parts no longer than the tile.
-Tile positions are computed in Python from the picture's real size, never from a static shape
-inside a ``tf.function`` (which is unknown there: the tutorial's other defect, fixed by
-tensorflow/docs pull request 1995).
+Tile positions are computed in Python from the picture's real size and handed to the compiled
+code as numbers, never read from a static shape inside a ``tf.function`` (unknown there: the
+tutorial's other defect, fixed by tensorflow/docs pull request 1995).
 """
 
 import math
@@ -16,18 +22,16 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from dreamlib.errors import DreamlibError
+STRIDE = 32   # the networks' total stride: tiles and windows that start on its multiples see the image's grid
 
 
-def tile_edges(length, tile_size, multiple_of=32):
+def tile_edges(length, tile_size, multiple_of=STRIDE):
     """Cut points splitting ``length`` pixels into near-equal tiles of at most ``tile_size``.
 
     Inner cuts fall on multiples of ``multiple_of`` (the networks' total stride, 32) when that
     keeps every tile within ``tile_size``: a tile then sees the same pixel grid as the whole
     image, so its gradient matches the untiled one everywhere but near the seams.
     """
-    if not isinstance(tile_size, (int, np.integer)) or tile_size < 1:
-        raise DreamlibError(f"tile_size must be a positive whole number of pixels; got {tile_size!r}")
     count = max(1, math.ceil(length / tile_size))
     even = [round(i * length / count) for i in range(count + 1)]
     if multiple_of and multiple_of > 1:
@@ -44,6 +48,92 @@ def tile_slices(shape, tile_size):
     cols = tile_edges(shape[1], tile_size)
     return [(slice(r0, r1), slice(c0, c1))
             for r0, r1 in zip(rows, rows[1:]) for c0, c1 in zip(cols, cols[1:])]
+
+
+def window(start, stop, length, margin):
+    """(first, last) pixel of the window around tile ``start:stop`` on a side of ``length`` pixels.
+
+    The tile grows by ``margin`` on both sides, cut back at the image's edges. Then the window is
+    made to see the image's own pixel grid: it starts on a multiple of ``STRIDE``, and its length
+    is the image's modulo ``STRIDE`` (a "same"-padded strided convolution, as in MobileNet, pads
+    odd and even sizes differently). Python numbers or tensors; no margin, no change.
+    """
+    first = tf.maximum((start - margin) // STRIDE * STRIDE, 0)
+    wanted = stop + margin - first
+    last = tf.minimum(first + wanted + (length - wanted) % STRIDE, length)
+    return tf.where(margin > 0, first, start), tf.where(margin > 0, last, stop)
+
+
+def tile_windows(shape, tile_size, margin):
+    """[(tile, window)] slice pairs: each tile of ``tile_slices`` and the window the network sees."""
+    def grow(part, length):
+        first, last = window(part.start, part.stop, length, margin)
+        return slice(int(first), int(last))
+
+    return [((rows, cols), (grow(rows, shape[0]), grow(cols, shape[1])))
+            for rows, cols in tile_slices(shape, tile_size)]
+
+
+def needs_tiles(shape, tile_size):
+    """True when an image of ``shape`` is bigger than one tile."""
+    return bool(tile_size) and (shape[0] > tile_size or shape[1] > tile_size)
+
+
+def tile_grid(shape, tile_size):
+    """(row cuts, column cuts) as int32 tensors: one tile when ``tile_size`` is 0 or big enough."""
+    if not needs_tiles(shape, tile_size):
+        return tf.constant([0, shape[0]], tf.int32), tf.constant([0, shape[1]], tf.int32)
+    return (tf.constant(tile_edges(shape[0], tile_size), tf.int32),
+            tf.constant(tile_edges(shape[1], tile_size), tf.int32))
+
+
+def gradient_by_tiles(x, gradient_fn, rows, cols, margin):
+    """(loss, gradient) of image ``x`` put together tile by tile; runs eagerly and compiled.
+
+    Tile (i, j) spans ``rows[i]:rows[i+1]`` x ``cols[j]:cols[j+1]``; ``gradient_fn`` sees it with
+    ``margin`` pixels of context (see ``window``) and only the tile's part of the gradient is kept. dreamlib's
+    objectives are means over a layer, so a window's gradient is larger than the whole image's by
+    (image / window) pixels: each is scaled back by its window's share of the image, which makes
+    the pieces agree in size. The loss is the tiles' losses weighted by each tile's share: with
+    one tile, exactly the untiled loss, and close to it with many (so ``max_loss`` means the same).
+    """
+    height, width = tf.shape(x)[0], tf.shape(x)[1]
+    area = tf.cast(height * width, tf.float32)
+
+    total = tf.constant(0.0)
+    strips = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
+    for i in tf.range(tf.size(rows) - 1):
+        top, bottom = rows[i], rows[i + 1]
+        above, below = window(top, bottom, height, margin)
+        pieces = tf.TensorArray(tf.float32, size=tf.size(cols) - 1, infer_shape=False)
+        for j in tf.range(tf.size(cols) - 1):
+            left, right = cols[j], cols[j + 1]
+            before, after = window(left, right, width, margin)
+            loss, g = gradient_fn(x[above:below, before:after])
+            window_share = tf.cast((below - above) * (after - before), tf.float32) / area
+            tile_share = tf.cast((bottom - top) * (right - left), tf.float32) / area
+            total += tf.cast(loss, tf.float32) * tile_share
+            kept = g[top - above:bottom - above, left - before:right - before] * window_share
+            pieces = pieces.write(j, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
+        strips = strips.write(i, tf.transpose(pieces.concat(), [1, 0, 2]))
+    return total, strips.concat()
+
+
+def tiled_gradient(x, gradient_fn, tile_size, margin=0):
+    """(loss, gradient) of image ``x`` computed tile by tile (tiles of at most ``tile_size``)
+    with ``margin`` pixels of context around each.
+
+    ``gradient_fn(window) -> (loss, gradient)``; a ``LossGradient`` runs its compiled tile loop.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    if not needs_tiles(x.shape[:2], tile_size):
+        return gradient_fn(x)
+    rows, cols = tile_grid(x.shape[:2], tile_size)
+    margin = tf.constant(margin, tf.int32)
+    if hasattr(gradient_fn, "tiled_loss_and_gradient"):
+        loss, gradient = gradient_fn.tiled_loss_and_gradient(x, rows, cols, margin)
+        return float(loss), gradient
+    return gradient_by_tiles(x, gradient_fn, rows, cols, margin)
 
 
 def random_shift(max_shift, rng):
@@ -64,58 +154,10 @@ def random_roll(x, max_shift, rng):
     return tf.roll(x, shift=shift, axis=[0, 1]), shift
 
 
-def tiled_gradient(x, gradient_fn, tile_size):
-    """(summed loss, full gradient) of image ``x`` computed tile by tile with ``gradient_fn``."""
-    x = tf.convert_to_tensor(x, tf.float32)
-    if not needs_tiles(x.shape[:2], tile_size):
-        tile_edges(x.shape[0], tile_size)  # still rejects a nonsense tile_size
-        return gradient_fn(x)
-    return rolled_tiled_gradient(x, gradient_fn, tile_size, (0, 0))
-
-
-def rolled_gradient(x, gradient_fn, tile_size=None, max_shift=0, rng=None):
+def rolled_gradient(x, gradient_fn, tile_size=None, max_shift=0, rng=None, margin=0):
     """Gradient of ``x`` after a random roll of up to ``max_shift`` (rolled back), tiled if asked."""
     rng = rng if rng is not None else np.random.default_rng()
-    x = tf.convert_to_tensor(x, tf.float32)
-    if tile_size and needs_tiles(x.shape[:2], tile_size):
-        return rolled_tiled_gradient(x, gradient_fn, tile_size, random_shift(max_shift, rng))
-    rolled, (dy, dx) = random_roll(x, max_shift, rng)
-    loss, gradient = gradient_fn(rolled)
+    rolled, (dy, dx) = random_roll(tf.convert_to_tensor(x, tf.float32), max_shift, rng)
+    loss, gradient = tiled_gradient(rolled, gradient_fn, tile_size, margin) if tile_size \
+        else gradient_fn(rolled)
     return loss, tf.roll(gradient, shift=(-dy, -dx), axis=[0, 1])
-
-
-def _wrapped(start, stop, shift, length):
-    """Where positions start..stop of an image rolled by ``shift`` come from: a slice if they
-    do not wrap around the edge (a cheap view), else an index array."""
-    first = (start - shift) % length
-    if first + (stop - start) <= length:
-        return slice(first, first + stop - start)
-    return (np.arange(start, stop) - shift) % length
-
-
-def rolled_tiled_gradient(x, gradient_fn, tile_size, shift):
-    """Roll by ``shift``, tile, take gradients, roll back - without a full-size rolled copy.
-
-    Tile (rows, cols) of the rolled image is x[(rows - dy) % H, (cols - dx) % W]: each tile is
-    gathered through wrapped indices and its gradient scattered back to the same places, so the
-    extra memory is one tile, not another whole image.
-    """
-    dy, dx = shift
-    height, width = x.shape[:2]
-    pixels = x.numpy()
-    gradient = np.empty(pixels.shape, np.float32)
-    total = 0.0
-    for rows, cols in tile_slices((height, width), tile_size):
-        r = _wrapped(rows.start, rows.stop, dy, height)
-        c = _wrapped(cols.start, cols.stop, dx, width)
-        index = np.ix_(np.arange(height)[r], np.arange(width)[c]) \
-            if not (isinstance(r, slice) and isinstance(c, slice)) else (r, c)
-        loss, g = gradient_fn(pixels[index])
-        gradient[index] = g.numpy()
-        total += loss
-    return total, tf.convert_to_tensor(gradient)
-
-
-def needs_tiles(shape, tile_size):
-    """True when an image of ``shape`` is bigger than one tile."""
-    return bool(tile_size) and (shape[0] > tile_size or shape[1] > tile_size)
