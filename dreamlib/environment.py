@@ -10,7 +10,7 @@ import platform
 import sys
 from pathlib import Path
 
-from dreamlib import settings
+from dreamlib import quiet, settings
 
 
 def _gpu_names(tf):
@@ -76,5 +76,9 @@ def report_lines(facts):
 
 
 def report():
-    """Print the versions, the device and what the quick/full setting means."""
+    """Print the versions, the device and what the quick/full setting means.
+
+    In a notebook it first keeps TensorFlow's C++ log lines out of the cells (``quiet``).
+    """
+    quiet.quiet_notebook()
     print("\n".join(report_lines(describe())))

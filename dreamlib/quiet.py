@@ -6,11 +6,16 @@ descriptor 2, and ``TF_CPP_MIN_LOG_LEVEL`` no longer hides all of them. ``filter
 points descriptor 2 at a pipe for the duration, drops exactly those lines and passes every other
 line through; Python's own ``sys.stderr`` (messages, warnings, progress bars) bypasses the pipe
 and is untouched. The command line uses it unless ``--verbose``.
+
+A Jupyter kernel (ipykernel) forwards whatever reaches descriptor 2 into the running cell's output,
+so the same lines land in every notebook. ``quiet_notebook()`` (called by each notebook's first
+cell, through ``environment.report``) puts the same filter in front of that for the kernel's life.
 """
 
 import io
 import os
 import re
+import select
 import sys
 import threading
 from contextlib import contextmanager
@@ -27,10 +32,48 @@ def is_log_line(line):
 
 
 def _forward(read_end, out):
-    with os.fdopen(read_end, "rb") as pipe:
-        for line in pipe:
-            if not is_log_line(line.decode("utf-8", "replace")):
-                os.write(out, line)
+    """Copy the pipe to ``out`` line by line, leaving out log lines; a partial line (a prompt) goes on
+    once nothing more arrives for a moment."""
+    pending = b""
+    while True:
+        if pending and not select.select([read_end], [], [], 0.01)[0]:
+            os.write(out, pending)
+            pending = b""
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        kept = [line + b"\n" for line in lines if not is_log_line(line.decode("utf-8", "replace"))]
+        if kept:
+            os.write(out, b"".join(kept))
+    if pending:
+        os.write(out, pending)
+    os.close(read_end)
+
+
+def _filter_descriptor_2():
+    """Point descriptor 2 at a pipe whose reader drops log lines and passes the rest to where 2 went.
+
+    Returns ``(original, stop)``: a copy of the old descriptor 2 and a function that puts it back;
+    ``None`` when there is no descriptor 2 to filter (some IDEs).
+    """
+    try:
+        sys.stderr.flush()
+        original = os.dup(2)
+    except (OSError, AttributeError, ValueError):
+        return None
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    reader = threading.Thread(target=_forward, args=(read_end, original), daemon=True)
+    reader.start()
+
+    def stop():
+        os.dup2(original, 2)   # closes the pipe's last write end: the reader sees its end and stops
+        reader.join(timeout=5)
+        os.close(original)
+
+    return original, stop
 
 
 def _descriptor(stream):
@@ -44,21 +87,15 @@ def _descriptor(stream):
 def filtered_stderr():
     """Within the block, TensorFlow's C++ log lines written to descriptor 2 are dropped; others pass."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # what it still hides, it hides at the source
-    try:
-        sys.stderr.flush()
-        original = os.dup(2)
-    except (OSError, AttributeError, ValueError):  # no real descriptor 2 (some IDEs): nothing to filter
+    python_stderr = sys.stderr
+    redirected = _filter_descriptor_2()
+    if redirected is None:
         yield
         return
-    read_end, write_end = os.pipe()
-    os.dup2(write_end, 2)
-    os.close(write_end)
-    python_stderr = sys.stderr
+    original, stop = redirected
     if _descriptor(python_stderr) == 2:  # Python's messages go straight to the terminal, not the pipe
         sys.stderr = io.TextIOWrapper(io.FileIO(os.dup(original), "w"), encoding="utf-8",
                                       errors="backslashreplace", write_through=True)
-    reader = threading.Thread(target=_forward, args=(read_end, original), daemon=True)
-    reader.start()
     try:
         yield
     finally:
@@ -66,6 +103,27 @@ def filtered_stderr():
             sys.stderr.flush()
             sys.stderr.close()
             sys.stderr = python_stderr
-        os.dup2(original, 2)   # closes the pipe's last write end: the reader sees its end and stops
-        reader.join(timeout=5)
-        os.close(original)
+        stop()
+
+
+def in_jupyter_kernel():
+    """True inside an IPython kernel, whose ``sys.stderr`` sends text to the notebook."""
+    return type(sys.stderr).__module__.startswith("ipykernel")
+
+
+_notebook_filter = []
+
+
+def quiet_notebook():
+    """From now on, TensorFlow's C++ log lines stay out of this notebook's cell outputs.
+
+    Call it before TensorFlow is imported (each notebook's first cell does, via
+    ``environment.report``): its start-up lines come as the library loads. Outside a Jupyter kernel,
+    or when already done, it does nothing.
+    """
+    if _notebook_filter or not in_jupyter_kernel():
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    redirected = _filter_descriptor_2()
+    if redirected is not None:
+        _notebook_filter.append(redirected)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dreamlib import environment
+from dreamlib import environment, quiet
 
 ROOT = Path(__file__).resolve().parent.parent
 # the student release (notebooks/) and, once it exists, the notebooks with solutions (solutions/)
@@ -105,6 +105,36 @@ def test_report_prints_what_describe_found(capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert printed.strip().splitlines() == environment.report_lines(environment.describe())
     assert "Settings: FULL" in printed
+
+
+# What a notebook's first cell runs, in a process that takes itself for a Jupyter kernel (whose
+# ipykernel forwards descriptor 2 into the cell's output): TensorFlow really starts up in it.
+FIRST_CELL_IN_A_KERNEL = """
+import os, time
+from dreamlib import environment, quiet
+quiet.in_jupyter_kernel = lambda: True
+environment.report()
+quiet.quiet_notebook()  # the first cell run again: nothing more happens
+os.write(2, b"E0000 00:00:1795954782.811764   21215 meta_optimizer.cc:967] remapper failed\\n")
+os.write(2, b"a message of the learner's own\\n")
+time.sleep(0.5)
+"""
+
+
+def test_the_first_cell_keeps_tensorflow_log_lines_out_of_the_notebook():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    run = subprocess.run([sys.executable, "-c", FIRST_CELL_IN_A_KERNEL], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("dreamlib ") and "Device:" in run.stdout
+    assert run.stderr == "a message of the learner's own\n"
+
+
+def test_outside_a_kernel_quiet_notebook_leaves_stderr_alone(capfd):
+    quiet.quiet_notebook()
+    os.write(2, b"I0000 00:00:1795954779.263388   21215 port.cc:153] oneDNN custom operations are on\n")
+    assert quiet._notebook_filter == [] and "oneDNN" in capfd.readouterr().err
 
 
 def test_install_cell_names_the_fix_when_pip_fails(tmp_path):
