@@ -38,20 +38,27 @@ def render(nb):
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+def rewrite(paths, fixed, check=False):
+    """The notebooks among ``paths`` whose text ``fixed(text)`` changes (``None``: leave it as it is);
+    each is rewritten with that text unless ``check``."""
+    changed = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        new_text = fixed(text)
+        if new_text is not None and new_text != text:
+            changed.append(path)
+            if not check:
+                path.write_text(new_text, encoding="utf-8")
+    return changed
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report notebooks that are not clean")
     parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
     paths = args.paths or sorted(p for folder in FOLDERS for p in folder.glob("*.ipynb"))
-    dirty = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        clean_text = render(cleaned(json.loads(text)))
-        if text != clean_text:
-            dirty.append(path)
-            if not args.check:
-                path.write_text(clean_text, encoding="utf-8")
+    dirty = rewrite(paths, lambda text: render(cleaned(json.loads(text))), args.check)
     if args.check and dirty:
         for path in dirty:
             print(f"{path} is not clean: run `make clean-notebooks`")

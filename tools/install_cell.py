@@ -16,6 +16,10 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import clean_notebooks  # noqa: E402  (tools/ is a folder of scripts, not a package)
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOLUTIONS = ROOT / "solutions"  # the notebooks with solutions, from which `make student` writes notebooks/
@@ -72,20 +76,20 @@ def with_install_cell(nb):
     return nb
 
 
+def with_install_cell_text(text):
+    """The notebook ``text`` with INSTALL_CELL first, or None when its first code cell is that already."""
+    nb = json.loads(text)
+    if "".join(nb["cells"][first_code_cell(nb)]["source"]) == INSTALL_CELL:
+        return None
+    return clean_notebooks.render(with_install_cell(nb))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only name notebooks without the cell")
     parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    wrong = []
-    for path in args.paths or course_notebooks():
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        if "".join(nb["cells"][first_code_cell(nb)]["source"]) == INSTALL_CELL:
-            continue
-        wrong.append(path)
-        if not args.check:
-            path.write_text(json.dumps(with_install_cell(nb), indent=1, ensure_ascii=False) + "\n",
-                            encoding="utf-8")
+    wrong = clean_notebooks.rewrite(args.paths or course_notebooks(), with_install_cell_text, args.check)
     if args.check and wrong:
         for path in wrong:
             print(f"{path}: its first code cell is not the install cell: run python tools/install_cell.py")
