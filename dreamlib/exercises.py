@@ -42,3 +42,74 @@ def check(answer, test, hint, success="Correct - well done!"):
     else:
         print(f"✗ Not yet. {reason + ' ' if reason else ''}Hint: {hint}")
     return passed
+
+
+# Checks whose expected value, written out in a notebook's visible check cell, would be the answer.
+# Each takes the learner's answer and the notebook's own values the exercise works on.
+
+def _00_ex1(answer):
+    from dreamlib import models
+
+    return answer == models.BACKBONES["vgg19"].notop.name
+
+
+def _00_ex2(answer):
+    from dreamlib import models
+
+    return answer == models.cache_dir() / models.BACKBONES["vgg19"].notop.name
+
+
+def _00_ex3(answer):
+    from dreamlib import settings
+
+    return answer == settings.pick(quick=10, full=100)
+
+
+def _02_ex1(answer, a):
+    import numpy as np
+    import tensorflow as tf
+
+    from dreamlib import objectives
+
+    expected = float(objectives.sum_of_squares("layer")({"layer": tf.constant(a)}))
+    return bool(np.isclose(float(answer), expected, rtol=1e-5))
+
+
+def _02_ex3(answer):
+    import numpy as np
+
+    return bool(np.isclose(float(answer), 255 * 0.02))
+
+
+def _04_ex1(answer):
+    from dreamlib.tiles import tile_slices
+
+    return answer == len(tile_slices((1000, 1500), 512))
+
+
+def _05_ex1(answer, dream_features, guide_features):
+    import numpy as np
+
+    scores = np.asarray(dream_features, np.float64) @ np.asarray(guide_features, np.float64).T
+    return [int(i) for i in answer] == [int(i) for i in scores.argmax(axis=1)]
+
+
+def _05_ex4(answer, layer_gains):
+    return answer == max(layer_gains, key=layer_gains.get)
+
+
+def _06_ex1(answer):
+    import math
+
+    d_loss, g_loss = (float(v) for v in answer)
+    return abs(d_loss - math.log(2)) < 1e-3 and abs(g_loss - math.log(2)) < 1e-3
+
+
+ANSWER_CHECKS = {"00_ex1": _00_ex1, "00_ex2": _00_ex2, "00_ex3": _00_ex3, "02_ex1": _02_ex1, "02_ex3": _02_ex3,
+                 "04_ex1": _04_ex1, "05_ex1": _05_ex1, "05_ex4": _05_ex4, "06_ex1": _06_ex1}
+
+
+def is_right(exercise, answer, *given):
+    """True when ``answer`` is right for ``exercise`` (its grade id, "02_ex3"), without the notebook
+    showing the expected value; ``given``: the notebook's values the exercise works on."""
+    return bool(ANSWER_CHECKS[exercise](answer, *given))
