@@ -1,9 +1,11 @@
 """The graded course end to end: nbgrader autogrades a class of three students (minutes of notebook runs).
 
 `make grading-tests` runs this with quick settings; a plain `pytest tests` skips it. One run covers:
-the student edition runs top to bottom with every check saying "Not answered yet" and scores zero; the
-solved notebooks (solutions/) run without an error and score full marks; a submission with exactly one
-wrong exercise loses exactly that exercise's points.
+the student edition runs top to bottom with every check saying "Not answered yet" and scores zero, on
+an empty Keras cache with downloads off (a fresh machine without internet: dreamlib's bundled weights
+alone); the solved notebooks (solutions/) run without an error and score full marks, with the seeded
+cache; a submission with exactly one wrong exercise loses exactly that exercise's points. Each case runs
+a notebook once, and no cell shows one of TensorFlow's C++ log lines.
 """
 
 import importlib.util
@@ -12,10 +14,12 @@ import os
 import re
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from dreamlib.exercises import NOT_ANSWERED
+from dreamlib.quiet import is_log_line
 
 pytestmark = pytest.mark.skipif(os.environ.get("DREAMLIB_GRADING_TESTS") != "1",
                                 reason="runs every notebook through nbgrader (minutes): `make grading-tests` runs it")
@@ -27,8 +31,8 @@ spec.loader.exec_module(grade)
 student = grade.student
 
 SOURCES = student.exercise_notebooks()
-WRONG_NOTEBOOK, WRONG_EXERCISE = "02_vgg19_two_layer_dream", 2   # the quickest notebook
-TYPO_KEPT = "    return (x * 225.0 + BGR_MEANS)[..., ::-1]   # article A's typo, not fixed\n"
+WRONG_NOTEBOOK, WRONG_EXERCISE = "00_start_here", 3   # the quickest notebook (seconds)
+FULL_MODE_STEPS = "answer_3 = 100  # the full setting, though this notebook runs quick\n"
 
 
 def with_one_wrong_answer(source, exercise, wrong_lines):
@@ -42,9 +46,25 @@ def with_one_wrong_answer(source, exercise, wrong_lines):
     return nb
 
 
+class FreshMachineFor:
+    """nbgrader's API, running the notebooks of ``student_id`` on an empty Keras cache with downloads off."""
+
+    def __init__(self, api, student_id, keras_home):
+        self.api, self.student_id = api, student_id
+        self.environ = {"KERAS_HOME": str(keras_home), "DREAMLIB_OFFLINE": "1"}
+
+    def autograde(self, assignment, student_id, **kwargs):
+        with mock.patch.dict(os.environ, self.environ if student_id == self.student_id else {}):
+            return self.api.autograde(assignment, student_id, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.api, name)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade a class folder: `solved` hands in solutions/, `untouched` the student edition, `wrong` one notebook."""
+    """Grade a class folder: `solved` hands in solutions/, `untouched` the student edition (on a fresh
+    machine: an empty Keras cache, offline), `wrong` one notebook."""
     tmp = tmp_path_factory.mktemp("class")
     submissions = tmp / "submissions"
     for name in ("solved", "untouched", "wrong"):
@@ -52,10 +72,16 @@ def graded(tmp_path_factory):
     for source in SOURCES:
         shutil.copyfile(source, submissions / "solved" / source.name)
         shutil.copyfile(ROOT / "notebooks" / source.name, submissions / "untouched" / source.name)
-    wrong = with_one_wrong_answer(ROOT / "solutions" / f"{WRONG_NOTEBOOK}.ipynb", WRONG_EXERCISE, TYPO_KEPT)
+    wrong = with_one_wrong_answer(ROOT / "solutions" / f"{WRONG_NOTEBOOK}.ipynb", WRONG_EXERCISE, FULL_MODE_STEPS)
     (submissions / "wrong" / "my copy.ipynb").write_text(json.dumps(wrong))   # renamed on purpose
     course = tmp / "course"
-    table = grade.grade(submissions, course, tmp / "grades.csv")
+    empty_cache = tmp / "empty-keras-home"
+    api = student.nbgrader_api
+    with mock.patch.object(student, "nbgrader_api", lambda *a: FreshMachineFor(api(*a), "untouched", empty_cache)):
+        table = grade.grade(submissions, course, tmp / "grades.csv")
+    # the untouched notebooks found that cache empty and filled it with dreamlib's bundled files only
+    bundled = {p.name for p in (ROOT / "dreamlib" / "weights").iterdir() if p.suffix in (".h5", ".json")}
+    assert (empty_cache / "models").is_dir() and {p.name for p in (empty_cache / "models").iterdir()} <= bundled
     return table, course, tmp / "grades.csv"
 
 
@@ -78,10 +104,17 @@ def printed(cell):
     return "".join("".join(o.get("text", "")) for o in cell["outputs"] if o["output_type"] == "stream")
 
 
+def tensorflow_log_lines(cells):
+    """TensorFlow's C++ start-up and runtime log lines that reached a cell's output."""
+    return [line for c in cells if c["cell_type"] == "code" for line in printed(c).splitlines() if is_log_line(line)]
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_solved_notebooks_run_clean_and_get_full_marks(graded, source):
     table, course, _ = graded
-    assert errors(executed(course, "solved", source.stem)) == []
+    cells = executed(course, "solved", source.stem)
+    assert errors(cells) == []
+    assert tensorflow_log_lines(cells) == []
     row = {k: v for k, v in table["solved"].items() if k[0] == source.name[:2]}
     assert row and all(score == best for score, best in row.values()), row
 
@@ -92,6 +125,7 @@ def test_untouched_student_notebooks_run_to_the_end_and_get_zero(graded, source)
     cells = executed(course, "untouched", source.stem)
     # the only errors are the autograder's own test cells failing, and each check said "not answered"
     assert all(where.endswith("_test") and name == "AssertionError" for where, name, _ in errors(cells)), errors(cells)
+    assert tensorflow_log_lines(cells) == []
     checks = [c for c in cells if grade_id(c).endswith("_check")]
     assert checks and all(NOT_ANSWERED in printed(c) for c in checks)
     row = {k: v for k, v in table["untouched"].items() if k[0] == source.name[:2]}
