@@ -160,7 +160,7 @@ def _say(message):
 def check_output(output, *inputs, overwrite=False, picture=True):
     """The absolute output path, checked before any dreaming: not an input, not an existing file
     (without --overwrite), not a folder, a picture format (``picture``), in a folder that takes files."""
-    from dreamlib import images
+    from dreamlib import files, images
 
     path = os.path.abspath(os.path.expanduser(output))
     if os.path.exists(path) and not os.path.isdir(path):
@@ -172,7 +172,7 @@ def check_output(output, *inputs, overwrite=False, picture=True):
     if picture and not os.path.isdir(path) and os.path.splitext(path)[1].lower() not in images.SAVE_FORMATS:
         raise DreamlibError(f"cannot save {os.path.basename(path)}: end the name with one of "
                             f"{', '.join(sorted(images.SAVE_FORMATS))}")
-    images.check_writable(path, overwrite=overwrite, protect=inputs)
+    files.check_writable(path, overwrite=overwrite, protect=inputs)
     return path
 
 
@@ -236,7 +236,7 @@ def load_input(name, max_size):
     return source, image
 
 
-def run_dream(dreamer, image, source, output, dream_settings, args):
+def run_dream(dreamer, image, source, output, dream_settings, args, max_size):
     """Dream with a progress bar (and its time estimate), save atomically, and say where the picture went."""
     from dreamlib.tiles import needs_tiles, tile_slices
 
@@ -245,6 +245,7 @@ def run_dream(dreamer, image, source, output, dream_settings, args):
     _say(f"dreamlib: dreaming on {source.name} ({image.shape[1]}x{image.shape[0]}"
          f"{f', {tiles} tiles' if tiles > 1 else ''}) with {dreamer.backbone.name}, {dreamer.objective.description}")
     result = dreamer.dream(image, dream_settings, progress=True)
+    result.record.max_size = max_size  # the record replays the run (--settings OUT.png)
     steps = sum(len(losses) for losses in result.record.losses)
     if result.record.interrupted:  # kept, but never under the name of a finished dream
         path = result.save(interrupted_name(output), protect=[source])
@@ -276,7 +277,7 @@ def cmd_dream(args):
     output = check_output(args.output, source, overwrite=args.overwrite)
     dream_settings = dream_settings_from(values)  # TensorFlow loads here, after the cheap checks
     dreamer = make_dreamer(args, values)
-    return run_dream(dreamer, image, source, output, dream_settings, args)
+    return run_dream(dreamer, image, source, output, dream_settings, args, values["max_size"])
 
 
 def cmd_guided(args):
@@ -297,7 +298,7 @@ def cmd_guided(args):
 
     dreamer = make_dreamer(args, values, lambda backbone: guided_objective(backbone, guide, args.guide_layer,
                                                                            args.guide_size))
-    return run_dream(dreamer, image, source, output, dream_settings, args)
+    return run_dream(dreamer, image, source, output, dream_settings, args, values["max_size"])
 
 
 def add_zoom_parser(sub):
@@ -456,6 +457,9 @@ def cmd_weights(args):
         for name, reason in skipped:
             print(f"skipped   {name}: {reason}")
         print(f"{len(imported)} file(s) imported into {models.cache_dir()}")
+        refused = [reason for name, reason in skipped if name in models.known_weight_files()]
+        if not imported and refused:  # the one fix that matters: what was wrong with the file given
+            raise DreamlibError(f"nothing imported: {refused[0]}")
         if not imported:
             raise DreamlibError(f"no usable weight files in {args.folder}: it should hold Keras .h5 files "
                                 f"such as {models.get_spec('inception_v3').notop.name}")

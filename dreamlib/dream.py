@@ -74,7 +74,8 @@ class DreamRecord:
     tiles: list = field(default_factory=list)          # tiles per step, per octave
     seconds: float = 0.0
     interrupted: bool = False
-    recipe: dict = None   # {"layers": {layer: weight}, "objective": kind} of a weighted-layer objective
+    recipe: dict = None   # {"layers": {layer: weight}, "objective": kind, "border": n} of a weighted-layer objective
+    max_size: int = None  # the longest side the input was shrunk to (None: its own size), for a replay
 
     @property
     def untrained(self):

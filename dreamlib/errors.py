@@ -9,6 +9,12 @@ class WeightsMissingError(DreamlibError):
     """Pretrained weights are neither in the Keras cache nor downloadable."""
 
 
+def no_permission(path):
+    """The one line for a file (or folder) the user may not read: said as such, never as 'damaged'."""
+    return DreamlibError(f"no permission to read {path}: make it readable (chmod a+r '{path}') "
+                         f"or copy it somewhere you can read")
+
+
 def check_whole_number(name, value, low=1, high=None, example=10):
     """``value`` as an int, or one clear error naming ``name``, the allowed range and an example."""
     import numpy as np

@@ -31,7 +31,8 @@ import tensorflow as tf
 
 from dreamlib.data import PictureFolder, epoch_order, from_gan_range, to_gan_range
 from dreamlib.errors import DreamlibError, check_number, check_whole_number
-from dreamlib.images import atomic_write, label_image, load_image, save_image, to_uint8, write_json
+from dreamlib.files import TEMP_TAG, atomic_write, write_json
+from dreamlib.images import label_image, load_image, save_image, to_uint8
 
 LATENT_DIM = 100        # article E's noise vector
 BATCH_SIZE = 50         # article E's batch; it found that above about 100 memory may run out
@@ -330,7 +331,7 @@ def restore_checkpoint(gan, data, path="checkpoint"):
 
 
 def checkpoint_paths(run_dir):
-    """A run's checkpoints as (epoch, path), newest first (hidden unfinished .part files are not)."""
+    """A run's checkpoints as (epoch, path), newest first (hidden unfinished temp files are not)."""
     return _by_epoch(Path(run_dir) / "checkpoints", ".npz")[::-1]
 
 
@@ -532,7 +533,7 @@ def train_gan(data, run_dir, epochs, image_shape=None, *, latent_dim=LATENT_DIM,
             raise DreamlibError(f"{run_dir} already holds a GAN run: resume it (--resume, resume=True) "
                                 f"or choose another run folder")
         _check_same_config(run_dir, _read_json(config_path), config)
-    for stale in (run_dir / "checkpoints").glob(".epoch_*.part.npz"):
+    for stale in (run_dir / "checkpoints").glob(f".epoch_*{TEMP_TAG}.npz"):
         stale.unlink(missing_ok=True)  # left by a run killed while writing: never a usable checkpoint
     gan = make_dcgan(image_shape, latent_dim, learning_rate, beta_1, seed=seed)
     history, start = [], 0

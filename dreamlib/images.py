@@ -6,14 +6,14 @@ values in [0, 255]. Each model's ``preprocess`` turns that into what the network
 
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from dreamlib.errors import DreamlibError
+from dreamlib.errors import DreamlibError, no_permission
+from dreamlib.files import atomic_write
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 SAMPLES = ("chelsea", "coffee", "astronaut", "rocket", "clouds")
@@ -40,8 +40,11 @@ def resolve_image_source(source):
         raise DreamlibError(f"a picture is a file path or a bundled sample name ({', '.join(SAMPLES)}); "
                             f"got {source!r}")
     path = Path(source).expanduser()
-    if path.is_file():
-        return path
+    try:
+        if path.is_file():
+            return path
+    except PermissionError:  # a folder on the way that may not be looked into
+        raise no_permission(path.parent) from None
     if str(source) in SAMPLES:
         return sample_path(str(source))
     if path.is_dir():
@@ -99,6 +102,8 @@ def load_image(source, max_size=None, name=None, min_side=None):
         raise DreamlibError(
             f"{path} is {size}, more than dreamlib's limit of {MAX_MEGAPIXELS} megapixels: "
             f"shrink it first") from None
+    except PermissionError:
+        raise no_permission(path) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DreamlibError(
             f"cannot read {path} as an image ({e.__class__.__name__}): is it a complete "
@@ -235,102 +240,6 @@ def stamp_untrained(img, untrained=True):
     if not untrained:
         return img
     return label_image(img, untrained_label(np.asarray(img)))
-
-
-def atomic_write(path, write, overwrite=False, protect=(), example="dream.png"):
-    """Write a file through ``write(temp_path)`` and rename it into place: never a half-written file.
-
-    Refuses to replace an existing file unless ``overwrite`` and never replaces a path listed in
-    ``protect`` (the input pictures). The temp file sits in the same folder and keeps the real
-    suffix (some writers, such as ffmpeg, choose the format from it). Returns the final path.
-    """
-    path = Path(path).expanduser()
-    for kept in protect:
-        if kept is not None and Path(kept).exists() and path.resolve() == Path(kept).resolve():
-            raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
-    if path.exists() and not overwrite:
-        raise DreamlibError(f"{path} already exists: choose another name or pass overwrite=True (--overwrite)")
-    if path.is_dir():
-        raise DreamlibError(f"{path} is a folder: give a file name such as {path / example}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise DreamlibError(f"cannot create the folder {path.parent} ({e.strerror}): choose another place") from None
-    tmp = _temp_beside(path)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())  # on disk before the rename
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; give them the usual mode
-        _move_into_place(tmp, path, overwrite)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, FileExistsError):  # another run saved there while this one was dreaming
-            raise DreamlibError(f"{path} appeared while dreaming (another run?): choose another name "
-                                f"or pass overwrite=True (--overwrite)") from None
-        if isinstance(e, (OSError, RuntimeError)):  # a full disk, or an encoder failing
-            first_line = (str(e).strip().splitlines() or [""])[0]  # encoders' messages run for pages
-            reason = getattr(e, "strerror", None) or f"{e.__class__.__name__}: {first_line}"
-            raise DreamlibError(f"cannot write {path} ({reason}): check the folder and free space") from None
-        raise
-    return path
-
-
-def _temp_beside(path):
-    """A new, empty temp file next to ``path`` (hidden, same suffix), or one line saying why not."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
-    except OSError as e:
-        raise DreamlibError(f"cannot write into the folder {path.parent} ({e.strerror}): choose a folder "
-                            f"you can write to") from None
-    os.close(fd)
-    return tmp
-
-
-def _move_into_place(tmp, path, overwrite):
-    """Rename ``tmp`` to ``path``; without ``overwrite`` never replace a file that appeared meanwhile."""
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)        # atomic: fails with FileExistsError if anything is at path now
-    except FileExistsError:
-        raise
-    except OSError:               # a file system without hard links (FAT, some shares)
-        if os.path.lexists(path):
-            raise FileExistsError(path) from None
-        os.replace(tmp, path)
-        return
-    os.unlink(tmp)
-
-
-def check_writable(path, overwrite=False, protect=(), example="dream.png"):
-    """Every check ``atomic_write`` makes before writing, done now (before a long dream): one line if not."""
-    path = Path(path).expanduser()
-    for kept in protect:
-        if kept is not None and Path(kept).exists() and path.resolve() == Path(kept).resolve():
-            raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
-    if path.is_dir():
-        raise DreamlibError(f"{path} is a folder: give a file name such as {path / example}")
-    if path.exists() and not overwrite:
-        raise DreamlibError(f"{path} already exists: choose another name or pass overwrite=True (--overwrite)")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise DreamlibError(f"cannot create the folder {path.parent} ({e.strerror}): choose another place") from None
-    os.unlink(_temp_beside(path))  # the folder takes new files
-    return path
-
-
-def write_json(path, data, overwrite=False):
-    """Write ``data`` as JSON atomically (see ``atomic_write``): a kill never leaves half a file."""
-    import json
-
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text), overwrite, example="settings.json")
 
 
 def save_image(img, path, overwrite=False, protect=(), metadata=None):

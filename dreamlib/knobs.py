@@ -10,7 +10,7 @@ command line checks every value before TensorFlow starts.
 import math
 from dataclasses import dataclass
 
-from dreamlib.errors import DreamlibError
+from dreamlib.errors import DreamlibError, no_permission
 
 NORMALIZATIONS = ("mean_abs", "std", "l2")           # dreamlib.ascent.normalize_gradient
 OBJECTIVE_KINDS = ("sum_of_squares", "mean", "l2")   # dreamlib.objectives.KINDS
@@ -231,6 +231,8 @@ def read_saved(path):
                         if key.startswith("dreamlib:")}
         else:
             data = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:
+        raise no_permission(path) from None
     except (OSError, ValueError, SyntaxError) as e:
         raise DreamlibError(f"cannot read saved settings from {path} ({e.__class__.__name__}): give a PNG "
                             f"made by dreamlib or the .json saved next to it") from None

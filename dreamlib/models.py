@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from dreamlib import settings
-from dreamlib.errors import DreamlibError, WeightsMissingError
+from dreamlib.errors import DreamlibError, WeightsMissingError, no_permission
+from dreamlib.files import TEMP_TAG, remove_stale_temps, temp_beside
 
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 CLASS_INDEX = ("imagenet_class_index.json",
@@ -198,20 +199,28 @@ def _file_hash(path, algorithm="md5"):
 
 
 def check_weights_file(path, wf):
-    """Raise ``DreamlibError`` unless ``path`` is a sound copy of ``wf`` (hash, or readable HDF5)."""
+    """Raise ``DreamlibError`` unless ``path`` is a sound copy of ``wf``: its checksum, or, for a
+    file Keras publishes none for, the network it belongs to loads it (every layer and shape fits)."""
     path = Path(path)
     if wf.md5 is not None:
         if _file_hash(path) != wf.md5:
             raise DreamlibError(f"{path} is damaged or not Keras's file (checksum differs): download it again")
         return
-    import h5py
-
+    network = next(((spec, wf == spec.top) for spec in BACKBONES.values() if wf in (spec.notop, spec.top)), None)
+    if network is None:
+        raise DreamlibError(f"dreamlib cannot check {path.name} (no checksum, no network of its own): "
+                            f"let Keras download it instead")
+    spec, include_top = network
     try:
-        with h5py.File(path, "r") as h5:
-            if not len(h5.keys()):
-                raise OSError("empty")
-    except OSError:
-        raise DreamlibError(f"{path} is not a readable Keras weights file: download it again") from None
+        with open(path, "rb"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _build(spec, path, include_top)
+    except PermissionError:
+        raise
+    except Exception:  # h5py's OSError for a damaged file, Keras's ValueError for another network's layers
+        raise DreamlibError(f"{path} is not a readable Keras weights file for {spec.name}"
+                            f"{' with its classifier' if include_top else ''} (another network's file, or "
+                            f"damaged): download it again") from None
 
 
 def _missing_message(wf, what):
@@ -233,7 +242,8 @@ def copy_new_file(source, target):
     call made ``target``, False when a file was already there (it is left exactly as it was).
     """
     target = Path(target)
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    remove_stale_temps(target.parent)  # those of a killed run
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_TAG}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as f:
@@ -364,8 +374,12 @@ def import_weights(folder):
     Returns (imported, skipped): file names copied, and (file name, reason) for the rest.
     """
     folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise DreamlibError(f"{folder} is not a folder: give the folder that holds the .h5 weight files")
+    try:
+        paths = sorted(folder.iterdir())
+    except PermissionError:
+        raise no_permission(folder) from None
+    except OSError:
+        raise DreamlibError(f"{folder} is not a folder: give the folder that holds the .h5 weight files") from None
     known = known_weight_files()
     target = cache_dir()
     try:
@@ -377,7 +391,7 @@ def import_weights(folder):
         raise DreamlibError(f"cannot write into the Keras cache folder {target} ({e.strerror}): set KERAS_HOME "
                             f"to a folder you can write to (the cache is $KERAS_HOME/models)") from None
     imported, skipped = [], []
-    for path in sorted(folder.iterdir()):
+    for path in paths:
         if not path.is_file() or path.name.startswith("."):
             continue
         wf = known.get(path.name)
@@ -386,11 +400,13 @@ def import_weights(folder):
             continue
         try:
             check_weights_file(path, wf)
+        except PermissionError:
+            skipped.append((path.name, str(no_permission(path))))
+            continue
         except DreamlibError as e:
             skipped.append((path.name, str(e)))
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=target)
-        os.close(fd)
+        tmp = temp_beside(target / path.name)
         try:
             shutil.copyfile(path, tmp)
             umask = os.umask(0)

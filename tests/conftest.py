@@ -37,6 +37,17 @@ def cat():
     return resize_image(load_image("chelsea"), (96, 144))
 
 
+def keras_weights_file(path, name="mobilenet_v2", include_top=False):
+    """A weights file for network ``name`` in Keras's own (legacy HDF5) layout, with random values."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    model = models._build(models.get_spec(name), None, include_top)
+    with h5py.File(path, "w") as h5:
+        legacy_h5_format.save_weights_to_hdf5_group(h5, model)
+    return path
+
+
 @pytest.fixture
 def offline(monkeypatch):
     """Make every weights download fail at once, as on a machine without internet."""

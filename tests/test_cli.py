@@ -1,6 +1,5 @@
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -11,6 +10,7 @@ from PIL import Image
 from dreamlib import models
 from dreamlib.cli import main
 from dreamlib.images import save_image
+from tests.conftest import keras_weights_file
 
 QUICK = ["--quick", "--steps", "1", "--octaves", "1", "--max-size", "64"]
 RANDOM = ["--model", "mobilenet_v2", "--random-weights", "--layers", "block_1_expand_relu:1"]
@@ -39,27 +39,13 @@ def test_seed_makes_the_command_repeatable(tmp_path):
 
 def test_default_model_falls_back_to_cached_weights_and_says_so(tmp_path, empty_cache, capsys):
     empty_cache.mkdir(parents=True)
-    shutil.copyfile(_fake_mobilenet_v2_weights(tmp_path), empty_cache / models.get_spec("mobilenet_v2").notop.name)
+    keras_weights_file(empty_cache / models.get_spec("mobilenet_v2").notop.name)
     out = tmp_path / "fallback.png"
     assert main(["dream", "chelsea", str(out), *QUICK, "--layers", "block_1_expand_relu:1"]) == 0
     err = capsys.readouterr().err
     assert ("inception_v3 weights are not cached and could not be downloaded: dreaming with the bundled "
             "mobilenet_v2 (real ImageNet weights) instead (pass --model to choose)") in err
     assert out.is_file()
-
-
-def _fake_mobilenet_v2_weights(tmp_path):
-    """A real Keras weights file of the right architecture (random values), saved the legacy way."""
-    import keras
-
-    model = keras.applications.MobileNetV2(weights=None, include_top=False, alpha=0.5,
-                                           input_shape=(None, None, 3))
-    import h5py
-    from keras.src.legacy.saving import legacy_h5_format
-
-    with h5py.File(tmp_path / "w.h5", "w") as f:
-        legacy_h5_format.save_weights_to_hdf5_group(f, model)
-    return tmp_path / "w.h5"
 
 
 def test_a_model_asked_for_by_name_never_changes(tmp_path, empty_cache, capsys):
@@ -142,7 +128,7 @@ def test_weights_lists_and_imports(tmp_path, empty_cache, capsys):
     assert "missing" in capsys.readouterr().out
     folder = tmp_path / "usb"
     folder.mkdir()
-    shutil.copyfile(_fake_mobilenet_v2_weights(tmp_path), folder / models.get_spec("mobilenet_v2").top.name)
+    keras_weights_file(folder / models.get_spec("mobilenet_v2").top.name, include_top=True)
     assert main(["weights", "import", str(folder)]) == 0
     assert "1 file(s) imported" in capsys.readouterr().out
     assert main(["weights", "import", str(tmp_path / "empty-nowhere")]) == 2

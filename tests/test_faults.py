@@ -7,14 +7,19 @@ temp file. Most cases fail before TensorFlow has any work to do, so the battery 
 
 import errno
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from dreamlib import images, knobs
+from dreamlib import files, images, knobs
 from dreamlib.cli import main
 from dreamlib.errors import DreamlibError
 
@@ -35,7 +40,7 @@ def run(argv, capsys):
 
 
 def no_temp_files(folder):
-    return [p.name for p in folder.rglob(".*") if ".part" in p.name]
+    return [p.name for p in folder.rglob(".*") if files.TEMP_TAG in p.name or ".part" in p.name]
 
 
 def _bad_texts(knob):
@@ -114,18 +119,6 @@ def test_every_bad_output_is_found_before_the_dream(tmp_path, capsys, monkeypatc
     assert not no_temp_files(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_a_read_only_output_folder_is_found_before_the_dream(tmp_path, capsys):
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        code, line = run(["dream", "chelsea", str(folder / "out.png"), *TINY], capsys)
-    finally:
-        folder.chmod(0o755)
-    assert code == 2 and "cannot write into the folder" in line
-
-
 @pytest.mark.parametrize("name,value", [("DREAMLIB_QUICK", "banana"), ("DREAMLIB_QUICK", "2"),
                                         ("DREAMLIB_ALLOW_RANDOM_WEIGHTS", "maybe"), ("DREAMLIB_OFFLINE", "offline")])
 def test_a_nonsense_switch_is_one_line(tmp_path, capsys, monkeypatch, name, value):
@@ -169,7 +162,7 @@ def test_a_file_that_appears_meanwhile_is_never_replaced(tmp_path):
         Image.new("RGB", (4, 4)).save(tmp, format="PNG")
 
     with pytest.raises(DreamlibError, match="appeared while dreaming"):
-        images.atomic_write(target, slow_writer)
+        files.atomic_write(target, slow_writer)
     assert target.read_bytes() == b"the other run's picture" and not no_temp_files(tmp_path)
 
 
@@ -202,7 +195,7 @@ def test_a_fault_while_saving_leaves_no_file_at_all(tmp_path, fault):
 
     expected = KeyboardInterrupt if isinstance(fault, KeyboardInterrupt) else DreamlibError
     with pytest.raises(expected) as caught:
-        images.atomic_write(tmp_path / "out.png", failing)
+        files.atomic_write(tmp_path / "out.png", failing)
     assert list(tmp_path.iterdir()) == []
     if expected is DreamlibError:
         assert "\n" not in str(caught.value)
@@ -234,3 +227,177 @@ def test_sigterm_before_the_dream_stops_like_ctrl_c(tmp_path, capsys, monkeypatc
     monkeypatch.setattr("dreamlib.cli.make_dreamer", lambda *a, **k: os.kill(os.getpid(), signal.SIGTERM))
     code, line = run(["dream", "chelsea", str(tmp_path / "out.png"), *TINY], capsys)
     assert code == 130 and line == "dreamlib: stopped" and list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- permissions, for real
+
+WITHOUT_ROOT_POWERS = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                       "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def run_as_a_user(argv):
+    """``dreamlib ARGV`` in a new process that obeys file permissions (root is stripped of its power to
+    ignore them): (exit status, the last stderr line), checking that no traceback was printed."""
+    command = [sys.executable, "-m", "dreamlib", *argv]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: root reads every file")
+        command = [*WITHOUT_ROOT_POWERS, *command]
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    return done.returncode, lines[-1] if lines else ""
+
+
+@pytest.fixture
+def locked(tmp_path):
+    """A picture, a saved record and a weights folder nobody may read, and a folder nobody may enter."""
+    picture = images.save_image(np.full((64, 64, 3), 90.0), tmp_path / "locked.png")
+    (tmp_path / "saved.json").write_text('{"steps": 2}')
+    (tmp_path / "closed").mkdir()
+    images.save_image(np.full((64, 64, 3), 90.0), tmp_path / "closed" / "inside.png")
+    (tmp_path / "usb").mkdir()
+    (tmp_path / "readonly").mkdir()
+    modes = {picture: 0o000, tmp_path / "saved.json": 0o000, tmp_path / "closed": 0o000,
+             tmp_path / "usb": 0o000, tmp_path / "readonly": 0o555}
+    for path, mode in modes.items():
+        path.chmod(mode)
+    yield tmp_path
+    for path in modes:
+        path.chmod(0o755)
+
+
+@pytest.mark.parametrize("case,advice", [
+    ("unreadable input", "no permission to read {tmp}/locked.png: make it readable (chmod a+r"),
+    ("input in a closed folder", "no permission to read {tmp}/closed: make it readable"),
+    ("unreadable saved settings", "no permission to read {tmp}/saved.json"),
+    ("output in a read-only folder", "cannot write into the folder {tmp}/readonly (Permission denied): choose a "
+                                     "folder you can write to"),
+    ("output in a closed folder", "cannot write into the folder {tmp}/closed (Permission denied)"),
+    ("weights from an unreadable folder", "no permission to read {tmp}/usb"),
+])
+def test_permissions_are_said_as_such_with_the_fix(locked, case, advice):
+    out = str(locked / "out.png")
+    argv = {"unreadable input": ["dream", str(locked / "locked.png"), out],
+            "input in a closed folder": ["dream", str(locked / "closed" / "inside.png"), out],
+            "unreadable saved settings": ["dream", "chelsea", out, "--settings", str(locked / "saved.json")],
+            "output in a read-only folder": ["dream", "chelsea", str(locked / "readonly" / "out.png")],
+            "output in a closed folder": ["dream", "chelsea", str(locked / "closed" / "out.png")],
+            "weights from an unreadable folder": ["weights", "import", str(locked / "usb")]}[case]
+    before = sorted(p.name for p in locked.iterdir())
+    code, line = run_as_a_user([*argv, *TINY] if argv[0] == "dream" else argv)
+    assert code == 2 and line.startswith("dreamlib: error: ") and advice.format(tmp=locked) in line, line
+    assert "damaged" not in line and "Re-export" not in line
+    assert sorted(p.name for p in locked.iterdir()) == before and not no_temp_files(locked)
+
+
+def test_an_unreadable_weights_file_is_skipped_with_the_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "usb").mkdir()
+    name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5"
+    (tmp_path / "usb" / name).write_bytes(b"weights")
+    real_open = open
+
+    def no_read(path, *args, **kwargs):
+        if str(path).endswith(name):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", no_read)
+    code, line = run(["weights", "import", str(tmp_path / "usb")], capsys)
+    assert code == 2 and line.startswith(f"dreamlib: error: nothing imported: no permission to read {tmp_path}/usb/")
+    assert "chmod a+r" in line and not (tmp_path / "keras" / "models" / name).exists()
+
+
+@pytest.mark.parametrize("where", ["load_image", "read_saved"])
+def test_permission_denied_in_python_is_one_line_not_damaged(tmp_path, monkeypatch, where):
+    path = images.save_image(np.full((40, 40, 3), 90.0), tmp_path / "mine.png")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    if where == "load_image":
+        monkeypatch.setattr(images.Image, "open", denied)
+        call = lambda: images.load_image(path)  # noqa: E731
+    else:
+        path = path.with_suffix(".json")
+        path.write_text('{"steps": 2}')
+        monkeypatch.setattr(type(path), "read_text", denied)
+        call = lambda: knobs.read_saved(path)  # noqa: E731
+    with pytest.raises(DreamlibError) as caught:
+        call()
+    assert str(caught.value) == f"no permission to read {path}: make it readable (chmod a+r '{path}') or copy " \
+                                f"it somewhere you can read"
+
+
+# ----------------------------------------------------------------------------- weights that do not fit
+
+@pytest.mark.parametrize("impostor", ["mobilenet_v2 without its classifier", "mobilenet v1", "an empty HDF5"])
+def test_another_networks_weights_under_a_name_without_checksum_are_refused(tmp_path, monkeypatch, capsys,
+                                                                           impostor):
+    import h5py
+
+    from dreamlib import models
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    name = models.get_spec("mobilenet_v2").top.name  # Keras publishes no checksum for this file
+    assert models.get_spec("mobilenet_v2").top.md5 is None
+    if impostor == "an empty HDF5":
+        with h5py.File(usb / name, "w") as h5:
+            h5.create_dataset("w", data=np.zeros(3))
+    else:
+        other = models.get_spec("mobilenet_v2").notop if "v2" in impostor else models.get_spec("mobilenet").top
+        shutil.copyfile(models.bundled_file(other.name), usb / name)
+    code, line = run(["weights", "import", str(usb)], capsys)
+    assert code == 2 and line == (f"dreamlib: error: nothing imported: {usb / name} is not a readable Keras weights "
+                                  f"file for mobilenet_v2 with its classifier (another network's file, or damaged): "
+                                  f"download it again")
+    cache = tmp_path / "keras" / "models"
+    assert not (cache / name).exists() and not no_temp_files(tmp_path)
+
+
+# ----------------------------------------------------------------------------- replay
+
+def test_a_saved_dream_replays_its_max_size_and_border(tmp_path, capsys):
+    first, again = tmp_path / "first.png", tmp_path / "again.png"
+    code, _ = run(["dream", "chelsea", str(first), *TINY, "--max-size", "48", "--border", "1"], capsys)
+    assert code == 0
+    saved = knobs.read_saved(first)
+    assert saved["max_size"] == 48 and saved["border"] == 1 and saved["layers"] == "block_1_expand_relu:1.0"
+    code, _ = run(["dream", "chelsea", str(again), "--model", "mobilenet_v2", "--random-weights",
+                   "--settings", str(first)], capsys)
+    assert code == 0
+    with Image.open(first) as a, Image.open(again) as b:
+        assert a.size == b.size == (48, 32)
+        assert a.text["dreamlib:recipe"] == b.text["dreamlib:recipe"] and '"border": 1' in b.text["dreamlib:recipe"]
+        assert a.text["dreamlib:settings"] == b.text["dreamlib:settings"]
+
+
+# ----------------------------------------------------------------------------- kill -9
+
+def test_temp_files_left_by_a_kill_9_are_removed_by_the_next_save(tmp_path):
+    writer = ("import sys, time\nfrom dreamlib.files import atomic_write\n"
+              "def slow(tmp):\n    open(tmp, 'wb').write(b'half a picture')\n    print('writing', flush=True)\n"
+              "    time.sleep(60)\n"
+              "atomic_write(sys.argv[1], slow)\n")
+    root = Path(__file__).resolve().parents[1]
+    killed = subprocess.Popen([sys.executable, "-c", writer, str(tmp_path / "out.png")], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    assert killed.stdout.readline() == "writing\n"
+    killed.send_signal(signal.SIGKILL)  # nothing can be cleaned up in the killed process itself
+    killed.wait(30)
+    killed.stdout.close()
+    left = no_temp_files(tmp_path)
+    assert len(left) == 1 and files.TEMP_TAG in left[0] and not (tmp_path / "out.png").exists()
+
+    live = tmp_path / f".other.abc123{files.TEMP_TAG}.png"  # another run's, being written right now
+    live.write_bytes(b"in progress")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(tmp_path / left[0], (hours_ago, hours_ago))
+    images.save_image(np.zeros((8, 8, 3)), tmp_path / "next.png")
+    assert no_temp_files(tmp_path) == [live.name]  # the stale one is gone, the live one kept
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["next.png"]

@@ -1,3 +1,4 @@
+import shutil
 import warnings
 
 import numpy as np
@@ -5,6 +6,7 @@ import pytest
 
 from dreamlib import models
 from dreamlib.errors import DreamlibError, WeightsMissingError
+from tests.conftest import keras_weights_file
 
 
 def test_unknown_model_lists_the_choices():
@@ -109,10 +111,13 @@ def _fake_weights(path):
         h5.create_dataset("w", data=np.zeros(3))
 
 
+MOBILENET_V2_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5"  # Keras publishes no hash
+
+
 def test_import_weights_checks_and_copies(tmp_path, empty_cache):
     source = tmp_path / "usb"
     source.mkdir()
-    _fake_weights(source / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5")  # no hash known
+    keras_weights_file(source / MOBILENET_V2_TOP, include_top=True)
     (source / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5").write_bytes(b"junk")  # bad hash
     (source / "holiday.jpg").write_bytes(b"x")
     imported, skipped = models.import_weights(source)
@@ -125,12 +130,24 @@ def test_import_weights_checks_and_copies(tmp_path, empty_cache):
     assert models.weights_cached("mobilenet_v2", include_top=True)
 
 
-def test_import_rejects_unreadable_hdf5(tmp_path, empty_cache):
+@pytest.mark.parametrize("content", ["junk", "empty hdf5", "the network without its classifier",
+                                     "another network"])
+def test_import_refuses_what_does_not_fit_the_named_network(tmp_path, empty_cache, content):
     source = tmp_path / "usb"
     source.mkdir()
-    (source / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5").write_bytes(b"junk")
+    target = source / MOBILENET_V2_TOP
+    if content == "junk":
+        target.write_bytes(b"junk")
+    elif content == "empty hdf5":
+        _fake_weights(target)
+    elif content == "the network without its classifier":  # valid HDF5, the same network's other file
+        shutil.copyfile(models.bundled_file(models.get_spec("mobilenet_v2").notop.name), target)
+    else:
+        shutil.copyfile(models.bundled_file(models.get_spec("mobilenet").top.name), target)  # MobileNet v1
     imported, skipped = models.import_weights(source)
-    assert imported == [] and "not a readable" in skipped[0][1]
+    assert imported == [] and not empty_cache.joinpath(MOBILENET_V2_TOP).exists()
+    assert skipped[0][1].endswith("is not a readable Keras weights file for mobilenet_v2 with its classifier "
+                                  "(another network's file, or damaged): download it again")
 
 
 def test_import_from_missing_folder(tmp_path, empty_cache):

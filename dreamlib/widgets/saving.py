@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
-from dreamlib.images import write_json
+from dreamlib.files import write_json
 
 
 def free_stem(folder, stem, suffixes=(".png", ".json")):
@@ -26,11 +26,12 @@ def save_dream(result, run, folder):
 
     ``run`` is what the panel knew when the dream started (picture, max size, model, layers or
     guide); the record adds the rest. A free name is chosen, and a file that appears meanwhile is
-    never replaced (``images.atomic_write``).
+    never replaced (``files.atomic_write``).
     """
     folder = Path(str(folder).strip() or ".").expanduser()
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{Path(run['image']).stem}_{run['model']}")
     stem = free_stem(folder, stem)
+    result.record.max_size = run["max_size"]  # the PNG alone replays the dream, too
     png = result.save(folder / f"{stem}.png")
     record = asdict(result.record)
     data = {**run, "picture": png.name, "weights": record["weights"], "objective": record["objective"],
