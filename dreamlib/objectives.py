@@ -192,3 +192,12 @@ def blur_difference(sigma=1.0, layer=INPUT):
         return tf.reduce_mean(tf.square(images - tf.stop_gradient(gaussian_blur(images, sigma))))
 
     return Objective(fn, [layer], f"blur_difference({sigma:g})")
+
+
+def for_picture(objective, index):
+    """``objective`` on picture ``index`` of a batch alone: one batch can draw several objectives."""
+
+    def fn(acts):
+        return objective({name: a[index:index + 1] for name, a in acts.items()})
+
+    return Objective(fn, objective.layers, f"{objective.description} on picture {index}")

@@ -1,200 +1,185 @@
-"""Feature visualisation: start from noise and change the pixels until one channel fires.
+"""Feature visualisation: optimise a picture until a channel (or a class, or a batch) fires.
 
-This is activation maximisation, the basic principle under DeepDream (article A's intro, and
-Lucid / Distill's "Feature Visualization"). Plain gradient ascent from noise finds high-frequency
-patterns that excite the channel but look like static to us; *regularisers* steer it towards
-pictures a person can read:
+This is activation maximisation, the basic principle under DeepDream (article A's intro), done
+the way Lucid and Distill's "Feature Visualization" do it, from four small ideas that compose:
 
-- ``jitter``: roll the image by a random shift before every gradient, roll the gradient back
-  (Lucid's transformation robustness): a pattern only survives if it works wherever it sits.
-- ``blur``: smooth the image with a Gaussian every few steps, damping the high frequencies
-  that the gradient keeps adding.
-- ``tv_weight``: subtract a total-variation penalty from the objective, so neighbouring
-  pixels are pushed to agree.
+- an *objective* (``dreamlib.objectives``): what to maximise - a channel, a class logit, the
+  diversity of a batch - minus regularisers that read the picture (total variation, blur);
+- a *parameterisation* (``dreamlib.parameterize``): pixels, or a Fourier image with
+  decorrelated colours;
+- *transforms* (``dreamlib.transforms``): random pad, jitter, scale and rotation the picture must
+  survive;
+- the *render* loop here: ``visualize`` runs Adam on the parameters, one compiled step each.
 
-The pieces are small functions that compose, like Lucid's: an *objective* (``objectives``),
-*transforms* (``random_roll`` from ``tiles``, ``gaussian_blur``), a *penalty*
-(``total_variation``) and a *render* loop (``visualize``, built on ``ascent``).
+``high_frequency_energy`` and ``objective_value`` measure the result, so comparisons show
+numbers as well as pictures.
 """
 
+import weakref
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from dreamlib import knobs
-from dreamlib.ascent import _IMAGE, LossGradient, gradient_ascent
 from dreamlib.errors import DreamlibError
-from dreamlib.objectives import Objective, channel
-from dreamlib.tiles import rolled_gradient
-
+from dreamlib.models import feature_extractor
+from dreamlib.objectives import INPUT, Objective, channel
+from dreamlib.parameterize import PARAMETERIZATIONS
+from dreamlib.transforms import compose, crop_or_pad_to, standard_transforms
 
 
 class Visualization(NamedTuple):
-    """The picture (float RGB in [0, 255]) and the objective's value before every step."""
+    """The pictures (float RGB in [0, 255], shape (batch, height, width, 3)) and the objective per step."""
 
-    image: np.ndarray
+    images: np.ndarray
     losses: list
 
-
-def noise_image(size, seed=None, spread=20.0):
-    """A grey square of ``size`` pixels with uniform noise of +/- ``spread`` levels: the start."""
-    if not isinstance(size, (int, np.integer)) or not 16 <= size <= 4096:
-        raise DreamlibError(f"size must be a whole number of pixels from 16 to 4096; got {size!r}")
-    if not isinstance(spread, (int, float)) or not 0 <= spread <= 127.5:
-        raise DreamlibError(f"spread must be from 0 to 127.5 grey levels; got {spread!r}")
-    rng = np.random.default_rng(seed)
-    noise = rng.uniform(-spread, spread, size=(size, size, 3))
-    return (127.5 + noise).astype(np.float32)
+    @property
+    def image(self):
+        """The first (often the only) picture of the batch."""
+        return self.images[0]
 
 
-def gaussian_kernel(sigma):
-    """A normalised 1-D Gaussian of standard deviation ``sigma`` pixels, 3 sigma each side."""
-    if not isinstance(sigma, (int, float)) or not sigma > 0:
-        raise DreamlibError(f"blur sigma must be a positive number of pixels; got {sigma!r}")
-    radius = max(1, int(np.ceil(3 * sigma)))
-    t = np.arange(-radius, radius + 1, dtype=np.float32)
-    kernel = np.exp(-0.5 * (t / sigma) ** 2)
-    return kernel / kernel.sum()
-
-
-def gaussian_blur(x, sigma):
-    """Blur an image (H, W, 3) channel by channel with a Gaussian; edges are mirrored."""
-    if sigma == 0:
-        return tf.convert_to_tensor(x, tf.float32)
-    kernel = gaussian_kernel(sigma)
-    radius = len(kernel) // 2
-    x = tf.convert_to_tensor(x, tf.float32)
-    if radius >= min(x.shape[0], x.shape[1]):
-        raise DreamlibError(f"blur sigma {sigma} is too big for a {x.shape[0]}x{x.shape[1]} image: "
-                            f"use a sigma below {min(x.shape[:2]) / 3:.1f}")
-    padded = tf.pad(x[tf.newaxis], [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
-    # The 2-D Gaussian is separable: one pass along rows, one along columns.
-    rows = tf.constant(np.tile(kernel[:, None, None, None], (1, 1, 3, 1)))
-    cols = tf.constant(np.tile(kernel[None, :, None, None], (1, 1, 3, 1)))
-    out = tf.nn.depthwise_conv2d(padded, rows, [1, 1, 1, 1], "VALID")
-    out = tf.nn.depthwise_conv2d(out, cols, [1, 1, 1, 1], "VALID")
-    return out[0]
-
-
-def total_variation(x):
-    """Mean absolute difference between neighbouring pixels (down and right): how noisy ``x`` is."""
-    x = tf.convert_to_tensor(x, tf.float32)
-    down = tf.reduce_mean(tf.abs(x[1:, :, :] - x[:-1, :, :]))
-    right = tf.reduce_mean(tf.abs(x[:, 1:, :] - x[:, :-1, :]))
-    return down + right
-
-
-def _tv_and_gradient(x):
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        tv = total_variation(x)
-    return tv, tape.gradient(tv, x)
-
-
-_tv_and_gradient = tf.function(_tv_and_gradient, input_signature=[_IMAGE])
-
-
-def with_tv_penalty(gradient_fn, tv_weight):
-    """``gradient_fn`` for the objective minus ``tv_weight`` times the total variation of the image."""
-    if not tv_weight:
-        return gradient_fn
-
-    def penalised(x):
-        loss, gradient = gradient_fn(x)
-        tv, tv_gradient = _tv_and_gradient(tf.convert_to_tensor(x, tf.float32))
-        return loss - tv_weight * float(tv), gradient - tv_weight * tv_gradient
-
-    return penalised
-
-
-def check_regularisers(jitter, blur, blur_every, tv_weight):
-    """One clear error for each nonsense regulariser value."""
-    if not isinstance(jitter, (int, np.integer)) or jitter < 0:
-        raise DreamlibError(f"jitter must be a whole number of pixels >= 0 (8 is typical); got {jitter!r}")
-    if not isinstance(blur, (int, float)) or not 0 <= blur <= 20:
-        raise DreamlibError(f"blur must be a Gaussian sigma from 0 (off) to 20 pixels (0.5 to 1 is typical); got {blur!r}")
-    if not isinstance(blur_every, (int, np.integer)) or blur_every < 1:
-        raise DreamlibError(f"blur_every must be a whole number of steps >= 1; got {blur_every!r}")
-    if not isinstance(tv_weight, (int, float)) or not tv_weight >= 0:
-        raise DreamlibError(f"tv_weight must be a number >= 0 (0 = off); got {tv_weight!r}")
-
-
-def check_visualize(backbone, objective, steps, step_size, normalize, jitter, blur, blur_every, tv_weight,
+def check_visualize(objective, parameterization, transforms, size, batch, steps, learning_rate,
                     preview_every):
-    """Every argument of ``visualize`` checked (one clear line each); returns the ``LossGradient``."""
-    knobs.check({"steps": steps, "step_size": step_size, "normalize": normalize})
-    check_regularisers(jitter, blur, blur_every, tv_weight)
-    if not isinstance(preview_every, (int, np.integer)) or preview_every < 1:
-        raise DreamlibError(f"preview_every must be a whole number of steps >= 1; got {preview_every!r}")
-    if isinstance(objective, LossGradient):
-        return objective
-    if isinstance(objective, Objective):
-        return LossGradient(backbone, objective)
-    raise DreamlibError("objective must be an Objective (e.g. objectives.channel(layer, 3)) or a LossGradient")
+    """Every argument of ``visualize`` checked: one clear line naming the fix."""
+    knobs.check({"steps": steps})
+    if not isinstance(objective, Objective):
+        raise DreamlibError("objective must be an Objective, e.g. objectives.channel(layer, 3)")
+    if isinstance(parameterization, str) and parameterization not in PARAMETERIZATIONS:
+        raise DreamlibError(f"parameterization must be one of {', '.join(PARAMETERIZATIONS)} "
+                            f"(or a PixelImage / FourierImage); got {parameterization!r}")
+    if transforms is not None and not all(callable(t) for t in transforms):
+        raise DreamlibError("transforms must be a list of transforms, such as "
+                            "[transforms.pad(12), transforms.jitter(8)], or [] for none")
+    for name, value, low, high in (("size", size, 32, 4096), ("batch", batch, 1, 64),
+                                   ("preview_every", preview_every, 1, 100_000)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+            raise DreamlibError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+            or not 0 < learning_rate <= 10:
+        raise DreamlibError(f"learning_rate must be a number above 0 and at most 10 (0.05 is typical); "
+                            f"got {learning_rate!r}")
 
 
-def start_picture(backbone, start, size, rng):
-    """``start`` as float RGB, or grey noise of ``size`` px; one clear line when it is too small."""
-    if start is None:
-        start = noise_image(size, seed=rng.integers(2**31))
-    start = np.asarray(start, np.float32)
-    if start.ndim != 3 or start.shape[-1] != 3 or min(start.shape[:2]) < backbone.spec.min_size:
-        raise DreamlibError(f"the start picture must be (height, width, 3) and at least "
-                            f"{backbone.spec.min_size} px a side; got shape {start.shape}")
-    return start
+def network_input_size(backbone):
+    """(height, width) a network insists on (a classifier), or None when any size works."""
+    shape = backbone.model.input.shape
+    return None if shape[1] is None else (int(shape[1]), int(shape[2]))
 
 
-def visualize(backbone, objective, steps=64, step_size=0.05, size=128, jitter=8, blur=0.0,
-              blur_every=4, tv_weight=0.0, seed=0, normalize="mean_abs", start=None,
-              progress=True, preview=None, preview_every=16):
-    """Maximise ``objective`` (an ``Objective`` or a ready ``LossGradient``) starting from noise.
+_COMPILED = weakref.WeakKeyDictionary()  # objective -> {network: its compiled value}
 
-    ``jitter`` is the largest random roll in pixels, ``blur`` the sigma of the Gaussian applied
-    to the image every ``blur_every`` steps, ``tv_weight`` the weight of the total-variation
-    penalty (0 turns each off). ``seed`` fixes the start noise and the rolls. ``start`` replaces
-    the noise with a picture of your own. ``preview`` (a ``LivePreview``) is updated every
-    ``preview_every`` steps. Returns a ``Visualization`` (image, losses).
+
+def compiled_objective(backbone, objective):
+    """``value(seen, pictures)``: the objective of the network's view ``seen`` and of the pictures.
+
+    Compiled once per network and objective (any picture size, any batch), so that several
+    visualisations of one objective - pixels or Fourier, with or without transforms - share it.
     """
+    compiled = _COMPILED.setdefault(objective, {})
+    if backbone.model not in compiled:
+        layers = [layer for layer in objective.layers if layer != INPUT]
+        extractor = feature_extractor(backbone, layers) if layers else None
+        side = network_input_size(backbone) or (None, None)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, *side, 3]), tf.TensorSpec([None, None, None, 3])])
+        def value(seen, pictures):
+            acts = {INPUT: pictures}
+            if extractor is not None:
+                outputs = extractor(backbone.preprocess(seen * 255.0), training=False)
+                acts.update(zip(layers, outputs if isinstance(outputs, (list, tuple)) else [outputs]))
+            return objective(acts)
+
+        compiled[backbone.model] = value
+    return compiled[backbone.model]
+
+
+def make_step(backbone, objective, image, transform, optimizer, rng):
+    """One step: parameters -> pictures -> random transforms -> network -> objective -> Adam."""
+    value = compiled_objective(backbone, objective)
+
+    def step():
+        with tf.GradientTape() as tape:
+            pictures = image()
+            loss = value(transform(pictures, rng), pictures)
+            descent = -loss  # Adam walks downhill: down -loss is up the objective
+        optimizer.apply_gradients([(tape.gradient(descent, image.variable), image.variable)])
+        return loss
+
+    return step
+
+
+def visualize(backbone, objective, parameterization="fourier", transforms=None, size=128, batch=1,
+              steps=256, learning_rate=0.05, seed=0, start=None, progress=True, preview=None,
+              preview_every=16):
+    """Maximise ``objective`` over a picture made by ``parameterization``, robust to ``transforms``.
+
+    ``parameterization``: "fourier" (decorrelated Fourier image), "pixels", or a ready
+    ``PixelImage``/``FourierImage``; ``transforms``: a list (default Lucid's standard list, [] for
+    none); ``size`` and ``batch``: the pictures' side and count; ``learning_rate``: Adam's.
+    ``seed`` fixes the start and every random transform; ``start`` (float RGB [0, 255]) replaces
+    the random start. ``preview`` (a ``LivePreview``) is updated every ``preview_every`` steps.
+    Returns a ``Visualization`` (images, losses).
+    """
+    from keras.optimizers import Adam
     from tqdm.auto import tqdm
 
-    gradient = check_visualize(backbone, objective, steps, step_size, normalize, jitter, blur, blur_every,
-                               tv_weight, preview_every)
-    rng = np.random.default_rng(seed)
-    start = start_picture(backbone, start, size, rng)
-
-    def gradient_fn(x):
-        return rolled_gradient(x, gradient, None, jitter, rng)
-
-    gradient_fn = with_tv_penalty(gradient_fn, tv_weight)
-    done = [0]
-
-    def step_fn(x, g, step_size):
-        x = gradient.step(x, g, step_size, normalize)
-        done[0] += 1
-        if blur and done[0] % blur_every == 0:
-            x = gaussian_blur(x, blur)
-        return x
-
-    x = tf.constant(backbone.preprocess(start), tf.float32)
+    check_visualize(objective, parameterization, transforms, size, batch, steps, learning_rate, preview_every)
+    image = parameterization
+    if isinstance(parameterization, str):
+        image = PARAMETERIZATIONS[parameterization](size, size, batch=batch, seed=seed)
+    if start is not None:
+        image.assign_image(np.asarray(start, np.float32) / 255.0)
+    transforms = standard_transforms() if transforms is None else list(transforms)
+    fixed = network_input_size(backbone)
+    if fixed is not None:
+        transforms.append(crop_or_pad_to(*fixed))
+    optimizer = Adam(learning_rate)
+    optimizer.build([image.variable])
+    step = make_step(backbone, objective, image, compose(transforms), optimizer,
+                     tf.random.Generator.from_seed(seed))
     losses = []
-    title = getattr(gradient.objective, "description", "objective")
-    with tqdm(total=steps, desc=title, disable=not progress, leave=True) as bar:
-        while len(losses) < steps:
-            chunk = min(preview_every, steps - len(losses))
-            x, chunk_losses, _ = gradient_ascent(x, gradient_fn, step_fn, chunk, step_size, None, bar)
-            losses.extend(chunk_losses)
-            if preview is not None:
-                preview.update(backbone.to_pixels(x), f"{title}: step {len(losses)}/{steps}")
-    return Visualization(backbone.to_pixels(x), losses)
+    with tqdm(total=steps, desc=objective.description, disable=not progress, leave=True) as bar:
+        for n in range(1, steps + 1):
+            losses.append(float(step()))
+            bar.update(1)
+            bar.set_postfix(objective=f"{losses[-1]:.4g}")
+            if preview is not None and (n % preview_every == 0 or n == steps):
+                preview.update(255.0 * np.asarray(image()[0]), f"{objective.description}: step {n}/{steps}")
+    return Visualization(255.0 * np.asarray(image(), np.float32), losses)
 
 
-def visualize_channel(backbone, layer, channel_index, steps=64, step_size=0.05, size=128, jitter=8,
-                      blur=0.0, blur_every=4, tv_weight=0.0, seed=0, normalize="mean_abs",
-                      progress=True, preview=None, preview_every=16):
+def visualize_channel(backbone, layer, channel_index, **options):
     """The picture that most excites channel ``channel_index`` of ``layer``; see ``visualize``."""
-    return visualize(backbone, channel(layer, channel_index), steps=steps, step_size=step_size,
-                     size=size, jitter=jitter, blur=blur, blur_every=blur_every, tv_weight=tv_weight,
-                     seed=seed, normalize=normalize, progress=progress, preview=preview,
-                     preview_every=preview_every)
+    return visualize(backbone, channel(layer, channel_index), **options)
 
+
+def objective_value(backbone, objective, images):
+    """``objective`` on pictures (float RGB [0, 255], one or a batch) as they are: no transforms."""
+    images = np.asarray(images, np.float32)
+    images = images[None] if images.ndim == 3 else images
+    layers = [layer for layer in objective.layers if layer != INPUT]
+    acts = {INPUT: tf.constant(images / 255.0)}
+    if layers:
+        fixed = network_input_size(backbone)
+        seen = images if fixed is None else tf.image.resize(images, fixed)
+        outputs = feature_extractor(backbone, layers)(backbone.preprocess(seen), training=False)
+        acts.update(zip(layers, outputs if isinstance(outputs, (list, tuple)) else [outputs]))
+    return float(objective(acts))
+
+
+def high_frequency_energy(image, cutoff=0.25):
+    """Share of a picture's spectral energy above ``cutoff`` cycles per pixel (0.5 is the finest).
+
+    The mean (brightness) is left out. White noise scores about 0.8 (the share of such
+    frequencies), a photo a few hundredths: the higher, the more the picture is static.
+    """
+    image = np.asarray(image, np.float64)
+    centred = image - image.mean(axis=(0, 1))
+    power = (np.abs(np.fft.fft2(centred, axes=(0, 1))) ** 2).sum(axis=-1)  # summed over colours
+    fy = np.fft.fftfreq(image.shape[0])[:, None]
+    fx = np.fft.fftfreq(image.shape[1])[None, :]
+    total = power.sum()
+    return float(power[np.sqrt(fx * fx + fy * fy) > cutoff].sum() / total) if total > 0 else 0.0

@@ -132,3 +132,10 @@ def test_blur_difference_pulls_the_picture_towards_its_blur():
     target = gaussian_blur(noisy, 1.0)
     stepped = noisy - 0.1 * g / tf.reduce_mean(tf.abs(g))
     assert float(tf.reduce_mean(tf.abs(stepped - target))) < float(tf.reduce_mean(tf.abs(noisy - target)))
+
+
+def test_for_picture_reads_one_picture_of_the_batch():
+    acts = {"a": tf.constant(np.arange(3, dtype=np.float32).reshape(3, 1, 1, 1))}
+    first, last = ob.for_picture(ob.channel("a", 0), 0), ob.for_picture(ob.channel("a", 0), 2)
+    assert float(first(acts)) == 0.0 and float(last(acts)) == 2.0
+    assert float((first + last)(acts)) == 2.0 and first.layers == ("a",)
