@@ -58,7 +58,7 @@ def _target(path, overwrite, protect, example):
                 raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
         if path.is_dir():
             raise DreamlibError(f"{path} is a folder: give a file name such as {path / example}")
-        if path.exists() and not overwrite:
+        if os.path.lexists(path) and not overwrite:  # lexists: a link to nowhere is there, too
             raise DreamlibError(f"{path} already exists: choose another name or pass overwrite=True (--overwrite)")
     except OSError as e:  # a folder on the way that may not be looked into
         raise DreamlibError(f"cannot write into the folder {path.parent} ({e.strerror}): choose a folder "

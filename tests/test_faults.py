@@ -3,6 +3,8 @@
 Every case ends with one line naming the fix (exit status 2 on the command line, 130 for an
 interruption, a ``DreamlibError`` in Python): no traceback, no lost or replaced file, no stray
 temp file. Most cases fail before TensorFlow has any work to do, so the battery is quick.
+Permissions are tested for real in a process that obeys them (as root: with root's power to ignore
+them dropped by ``setpriv``), a full disk on a small tmpfs (as root), a ``kill -9`` on a real process.
 """
 
 import errno
@@ -103,16 +105,19 @@ def test_every_bad_input_picture_is_one_line(tmp_path, capsys, case):
 @pytest.mark.parametrize("case,advice", [
     ("out.gif2", "end the name with"), ("out.txt", "end the name with"), ("out", "end the name with"),
     ("folder", "is a folder"), ("existing.png", "already exists"), ("input", "refusing to overwrite the input"),
-    ("file.txt/out.png", "cannot create the folder")])
+    ("file.txt/out.png", "cannot create the folder"), ("link-to-input.png", "refusing to overwrite the input"),
+    ("dangling-link.png", "already exists")])
 def test_every_bad_output_is_found_before_the_dream(tmp_path, capsys, monkeypatch, case, advice):
     source = images.save_image(np.full((64, 64, 3), 90.0), tmp_path / "input.png")
     images.save_image(np.zeros((8, 8, 3)), tmp_path / "existing.png")
     (tmp_path / "folder").mkdir()
     (tmp_path / "file.txt").write_text("a file, not a folder")
+    (tmp_path / "link-to-input.png").symlink_to(source)
+    (tmp_path / "dangling-link.png").symlink_to(tmp_path / "gone.png")
     kept = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     monkeypatch.setattr("dreamlib.cli.make_dreamer", lambda *a, **k: pytest.fail("dreamed before checking"))
     output = str(source) if case == "input" else str(tmp_path / case)
-    extra = ["--overwrite"] if case == "input" else []
+    extra = ["--overwrite"] if case in ("input", "link-to-input.png") else []
     code, line = run(["dream", str(source), output, *TINY, *extra], capsys)
     assert code == 2 and advice in line, line
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == kept
@@ -235,7 +240,7 @@ WITHOUT_ROOT_POWERS = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
                        "--bounding-set=-dac_override,-dac_read_search"]
 
 
-def run_as_a_user(argv):
+def run_as_a_user(argv, **environment):
     """``dreamlib ARGV`` in a new process that obeys file permissions (root is stripped of its power to
     ignore them): (exit status, the last stderr line), checking that no traceback was printed."""
     command = [sys.executable, "-m", "dreamlib", *argv]
@@ -245,7 +250,7 @@ def run_as_a_user(argv):
         command = [*WITHOUT_ROOT_POWERS, *command]
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(root)})
+                          env={**os.environ, "PYTHONPATH": str(root), **environment})
     assert "Traceback" not in done.stderr, done.stderr
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     return done.returncode, lines[-1] if lines else ""
@@ -277,6 +282,9 @@ def locked(tmp_path):
                                      "folder you can write to"),
     ("output in a closed folder", "cannot write into the folder {tmp}/closed (Permission denied)"),
     ("weights from an unreadable folder", "no permission to read {tmp}/usb"),
+    ("unreadable guide", "no permission to read {tmp}/locked.png"),
+    ("weights into a read-only cache", "cannot write into the Keras cache folder {tmp}/readonly/models "
+                                       "(Permission denied): set KERAS_HOME to a folder you can write to"),
 ])
 def test_permissions_are_said_as_such_with_the_fix(locked, case, advice):
     out = str(locked / "out.png")
@@ -285,9 +293,13 @@ def test_permissions_are_said_as_such_with_the_fix(locked, case, advice):
             "unreadable saved settings": ["dream", "chelsea", out, "--settings", str(locked / "saved.json")],
             "output in a read-only folder": ["dream", "chelsea", str(locked / "readonly" / "out.png")],
             "output in a closed folder": ["dream", "chelsea", str(locked / "closed" / "out.png")],
-            "weights from an unreadable folder": ["weights", "import", str(locked / "usb")]}[case]
+            "weights from an unreadable folder": ["weights", "import", str(locked / "usb")],
+            "unreadable guide": ["guided", "chelsea", str(locked / "locked.png"), out],
+            "weights into a read-only cache": ["weights", "import", str(locked)]}[case]
     before = sorted(p.name for p in locked.iterdir())
-    code, line = run_as_a_user([*argv, *TINY] if argv[0] == "dream" else argv)
+    keras_home = {"KERAS_HOME": str(locked / "readonly")} if "cache" in case else {}
+    options = [*TINY] if argv[0] == "dream" else [*TINY[:3], *TINY[5:]] if argv[0] == "guided" else []
+    code, line = run_as_a_user([*argv, *options], **keras_home)
     assert code == 2 and line.startswith("dreamlib: error: ") and advice.format(tmp=locked) in line, line
     assert "damaged" not in line and "Re-export" not in line
     assert sorted(p.name for p in locked.iterdir()) == before and not no_temp_files(locked)
@@ -401,3 +413,34 @@ def test_temp_files_left_by_a_kill_9_are_removed_by_the_next_save(tmp_path):
     images.save_image(np.zeros((8, 8, 3)), tmp_path / "next.png")
     assert no_temp_files(tmp_path) == [live.name]  # the stale one is gone, the live one kept
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["next.png"]
+
+
+# ----------------------------------------------------------------------------- a real full disk
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 kB file system, nearly full (root may mount a tmpfs here; elsewhere the test is skipped)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small file system here (needs root with mount rights)")
+    try:
+        images.save_image(np.full((8, 8, 3), 50.0), disk / "kept.png")  # a picture a run may ask to replace
+        with open(disk / "filler", "wb") as f:  # leave about 4 kB: an empty temp file fits, a picture does not
+            f.write(b"\0" * (os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize - 4096))
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.mark.parametrize("command", ["dream", "dream --overwrite", "zoom"])
+def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, capsys, command):
+    before = {p.name: p.read_bytes() for p in tiny_disk.iterdir() if p.name != "filler"}
+    out = tiny_disk / {"dream": "out.png", "dream --overwrite": "kept.png", "zoom": "out.gif"}[command]
+    extra = {"dream": [], "dream --overwrite": ["--overwrite"], "zoom": ["--frames", "2"]}[command]
+    code, line = run([command.split()[0], "chelsea", str(out), *TINY, "--max-size", "200", *extra], capsys)
+    assert code == 2 and line == f"dreamlib: error: cannot write {out} (No space left on device): check the " \
+                                 f"folder and free space", line
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "kept.png"]  # no picture, no temp file
+    assert {p.name: p.read_bytes() for p in tiny_disk.iterdir() if p.name != "filler"} == before  # nothing lost
