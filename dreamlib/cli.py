@@ -6,6 +6,7 @@
     dreamlib gan train --data fashion_mnist|DIR --epochs N --out RUN_DIR [--resume]
     dreamlib gan sample RUN_DIR OUTPUT [--n 25]
     dreamlib layers MODEL
+    dreamlib channels INPUT [--model M] [--layer L] [--count K] [--weakest]   # a layer's strongest channels
     dreamlib weights [list] [--missing] [--all]   # the course's weight files: cached, bundled, missing
     dreamlib weights fetch [--to FOLDER]          # download them all (and copy them to FOLDER)
     dreamlib weights import FOLDER                # copy weight files from a folder into the Keras cache
@@ -30,6 +31,8 @@ EXAMPLES = """examples:
   dreamlib zoom chelsea dreams/zoom.gif --frames 30 --zoom 1.05
   dreamlib gan train --data fashion_mnist --epochs 5 --out runs/fashion
   dreamlib layers inception_v3
+  dreamlib channels chelsea --model mobilenet_v2 --layer block_12_expand_relu --count 5
+  dreamlib dream chelsea out.png --model mobilenet_v2 --layers block_12_expand_relu --channels strongest:5
   dreamlib weights fetch --to /media/usb/keras-weights   # on a connected machine
   dreamlib weights import /media/usb/keras-weights       # on each machine of an offline room
 """
@@ -126,6 +129,21 @@ def build_parser():
     layers.add_argument("model", choices=available_models())
     layers.add_argument("--all", action="store_true", help="list every layer, not only the dreamable ones")
 
+    ch = sub.add_parser("channels", help="list the channels of a layer a picture excites most (or least)",
+                        description="Rank the channels of one layer by their mean activation on INPUT (a file "
+                                    "or a bundled sample), to dream with some of them (--channels).")
+    ch.add_argument("input")
+    ch.add_argument("--model", choices=available_models(),
+                    help="the network (default: inception_v3, or the best one at hand)")
+    ch.add_argument("--layer", help="the layer (default: the model's deepest default dream layer)")
+    ch.add_argument("--count", type=_positive_int, default=10, help="how many channels to list (default 10)")
+    ch.add_argument("--weakest", action="store_true",
+                    help="the weakest channels that still respond, instead of the strongest")
+    ch.add_argument("--max-size", type=_positive_int, default=512,
+                    help="shrink the picture to at most this many pixels a side first (default 512)")
+    ch.add_argument("--random-weights", action="store_true",
+                    help="use an UNTRAINED network (for testing only)")
+
     weights = sub.add_parser("weights", help="list, fetch or import the pretrained weights the course needs")
     wsub = weights.add_subparsers(dest="weights_command", metavar="ACTION", parser_class=_Parser)
     listing = wsub.add_parser("list", help="the course's weight files and their state (the default action)")
@@ -205,9 +223,10 @@ def dream_settings_from(values):
     return DreamSettings(**{k.name: values[k.name] for k in knobs.SETTINGS})
 
 
-def make_dreamer(args, values, objective_for=None):
+def make_dreamer(args, values, objective_for=None, picture=None):
     """``dream.build_dreamer`` with this run's knobs: the model named (or the default, said when it
-    falls back), random weights only with --random-weights, and the seed."""
+    falls back), random weights only with --random-weights, the seed, and the channels (the
+    strongest or weakest ranked on ``picture``)."""
     from dreamlib.dream import build_dreamer
 
     if args.random_weights:
@@ -218,6 +237,7 @@ def make_dreamer(args, values, objective_for=None):
                              default=args.default_model,
                              weights=None if args.random_weights else "imagenet", allow_random=False,
                              seed=values["seed"], objective_for=objective_for,
+                             channels=None if objective_for else values["channels"], picture=picture,
                              say=lambda note: _say(f"dreamlib: {note} (pass --model to choose)"))
 
 
@@ -276,14 +296,15 @@ def cmd_dream(args):
     source, image = load_input(args.input, values["max_size"])
     output = check_output(args.output, source, overwrite=args.overwrite)
     dream_settings = dream_settings_from(values)  # TensorFlow loads here, after the cheap checks
-    dreamer = make_dreamer(args, values)
+    dreamer = make_dreamer(args, values, picture=image)
     return run_dream(dreamer, image, source, output, dream_settings, args, values["max_size"])
 
 
 def cmd_guided(args):
     from dreamlib import images, knobs, settings
 
-    layer_options = [k.option for k in map(knobs.knob, ("layers", "objective", "border")) if getattr(args, k.name) is not None]
+    layer_options = [k.option for k in map(knobs.knob, ("layers", "objective", "border", "channels"))
+                     if getattr(args, k.name) is not None]
     if layer_options:  # these make the layer objective, which the guide replaces
         raise DreamlibError(f"guided dreams match one layer: use --guide-layer NAME instead of {layer_options[0]}")
     if args.guide_size < 1:
@@ -330,7 +351,7 @@ def cmd_zoom(args):
     images.check_animation_path(args.output)
     output = check_output(args.output, source, overwrite=args.overwrite, picture=False)
     dream_settings = dream_settings_from(values)  # TensorFlow loads here, after the cheap checks
-    dreamer = make_dreamer(args, values)
+    dreamer = make_dreamer(args, values, picture=image)
     _say(f"dreamlib: {frames} zoom frames of {source.name} ({image.shape[1]}x{image.shape[0]}), x{zoom_factor:g} "
          f"per frame, with {dreamer.backbone.name}, {dreamer.objective.description}")
     made = zoom.zoom_frames(dreamer, image, frames, zoom_factor, dream_settings, progress=True)
@@ -447,6 +468,39 @@ def cmd_layers(args):
     return 0
 
 
+def cmd_channels(args):
+    from dreamlib import models
+    from dreamlib.channels import rank_channels
+    from dreamlib.dream import choose_model
+
+    source, image = load_input(args.input, args.max_size)
+    weights = None if args.random_weights else "imagenet"
+    name = choose_model(args.model, weights, say=lambda note: _say(f"dreamlib: {note} (pass --model to choose)"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backbone = models.load_backbone(name, weights=weights, allow_random=False)
+    layer = args.layer or list(backbone.spec.default_layers)[-1]
+    if args.count < 1:
+        raise DreamlibError(f"--count is how many channels to list, such as 10; got {args.count}")
+    from dreamlib.channels import choose_channels
+
+    choose_channels(backbone, [layer], "0")  # an unknown layer is named with the fix
+    ranked = rank_channels(backbone, layer, image, args.count, weakest=args.weakest)
+    total = backbone.model.get_layer(layer).output.shape[-1]
+    which = "weakest responding" if args.weakest else "strongest"
+    untrained = " (UNTRAINED network: random weights)" if backbone.untrained else ""
+    print(f"The {len(ranked)} {which} of {total} channels of {layer} ({backbone.name}{untrained}) on "
+          f"{source.name} ({image.shape[1]}x{image.shape[0]}):")
+    print("  rank  channel  mean activation")
+    for rank, (index, mean) in enumerate(ranked, 1):
+        print(f"  {rank:>4}  {index:>7}  {mean:>15.4f}")
+    if ranked:
+        chosen = ",".join(str(index) for index, _ in ranked)
+        print(f"Dream with them: dreamlib dream {args.input} OUT.png --model {backbone.name} --layers {layer} "
+              f"--channels {chosen}")
+    return 0
+
+
 def cmd_weights(args):
     from dreamlib import course, models
 
@@ -521,7 +575,7 @@ def main(argv=None):
         parser.print_help()
         return 2
     handlers = {"dream": cmd_dream, "guided": cmd_guided, "zoom": cmd_zoom, "gan": cmd_gan,
-                "layers": cmd_layers, "weights": cmd_weights}
+                "layers": cmd_layers, "channels": cmd_channels, "weights": cmd_weights}
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a kill cleans up as Ctrl-C does
     try:
         # TensorFlow's C++ start-up lines are dropped unless --verbose

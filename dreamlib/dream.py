@@ -74,7 +74,7 @@ class DreamRecord:
     tiles: list = field(default_factory=list)          # tiles per step, per octave
     seconds: float = 0.0
     interrupted: bool = False
-    recipe: dict = None   # {"layers": {layer: weight}, "objective": kind, "border": n} of a weighted-layer objective
+    recipe: dict = None   # {"layers": {layer: weight}, "objective": kind, "border": n, "channels": text}
     max_size: int = None  # the longest side the input was shrunk to (None: its own size), for a replay
 
     @property
@@ -143,10 +143,14 @@ def fit_problems(shape, settings, spec):
     return found
 
 
-def default_objective(model, layers=None, kind="sum_of_squares", border=0):
-    """The weighted-layer objective for ``model``: ``layers`` ({name: weight}) or its defaults."""
+def default_objective(model, layers=None, kind="sum_of_squares", border=0, channels=None):
+    """The weighted-layer objective for ``model``: ``layers`` ({name: weight}) or its defaults.
+
+    ``channels`` ({layer: [channel indices]}, see ``dreamlib.channels``) keeps only those channels.
+    """
     checked = knobs.check({"objective": kind, "border": border})
-    return weighted_layers(layers or get_spec(model).default_layers, checked["objective"], checked["border"])
+    return weighted_layers(layers or get_spec(model).default_layers, checked["objective"], checked["border"],
+                           channels)
 
 
 class Dreamer:
@@ -265,7 +269,8 @@ def choose_model(model=None, weights="imagenet", download=True, say=print, defau
 
 
 def build_dreamer(model=None, layers=None, objective="sum_of_squares", border=0, weights="imagenet",
-                  allow_random=None, seed=None, objective_for=None, backbone=None, say=print, default=None):
+                  allow_random=None, seed=None, objective_for=None, backbone=None, say=print, default=None,
+                  channels=None, picture=None):
     """The one way to build a ``Dreamer`` (the library, the command line and the explorer use it).
 
     ``model``: see ``choose_model``. ``weights=None`` builds an untrained network (its pictures
@@ -273,7 +278,9 @@ def build_dreamer(model=None, layers=None, objective="sum_of_squares", border=0,
     ``DREAMLIB_ALLOW_RANDOM_WEIGHTS`` switch). ``seed`` fixes every random number, random
     weights included. ``layers`` ({layer: weight} or "layer:weight,...", default the model's) and
     ``objective`` (a kind, see ``dreamlib.knobs``) make the objective, unless ``objective_for(backbone)``
-    builds another one (a guided dream). ``backbone`` reuses a network already built.
+    builds another one (a guided dream). ``backbone`` reuses a network already built. ``channels``
+    (the knob's text: "3,7,12", "strongest:5" or "weakest:5") keeps only those channels of each
+    layer, the strongest and weakest ranked on ``picture``.
     """
     if seed is not None:
         import keras
@@ -288,13 +295,26 @@ def build_dreamer(model=None, layers=None, objective="sum_of_squares", border=0,
         return Dreamer(objective=objective_for(backbone), backbone=backbone)
     if isinstance(layers, str):
         layers = knobs.parse_layer_weights(layers)
-    return Dreamer(objective=default_objective(backbone.name, layers, objective, border), backbone=backbone)
+    made = default_objective(backbone.name, layers, objective, border)
+    if channels is not None:
+        from dreamlib.channels import choose_channels
+
+        knobs.knob("channels").check(channels)
+        chosen = choose_channels(backbone, made.recipe["layers"], channels, picture)
+        recipe = {**made.recipe, "channels": channels}
+        made = default_objective(backbone.name, made.recipe["layers"], objective, border, chosen)
+        made.recipe = recipe
+    return Dreamer(objective=made, backbone=backbone)
 
 
 def dream(image, model=None, layers=None, objective="sum_of_squares", border=0,
-          weights="imagenet", settings=None, progress=True, **overrides):
-    """Dream on ``image`` in one call; see ``build_dreamer``, ``Dreamer.dream`` and ``DreamSettings``."""
+          weights="imagenet", settings=None, progress=True, channels=None, **overrides):
+    """Dream on ``image`` in one call; see ``build_dreamer``, ``Dreamer.dream`` and ``DreamSettings``.
+
+    ``channels``: "3,7,12", or "strongest:5" / "weakest:5" ranked on ``image`` (default: all).
+    """
     s = settings or DreamSettings.default()
     seed = overrides.get("seed", s.seed)
-    dreamer = build_dreamer(model, layers, objective, border, weights, seed=seed)
+    dreamer = build_dreamer(model, layers, objective, border, weights, seed=seed, channels=channels,
+                            picture=check_picture(image))
     return dreamer.dream(image, s, progress=progress, **overrides)

@@ -35,6 +35,7 @@ class Knob:
     none: str = ""             # what None means, when None is allowed
     example: object = None     # a typical value, for error messages
     exponents: bool = False    # also accepts a list/range of whole-number exponents (octaves)
+    reader: object = None      # a str knob's reader: returns the text's meaning, or one line naming the fix
 
     @property
     def option(self):
@@ -93,6 +94,8 @@ class Knob:
         if self.type is str:
             if not isinstance(value, str) or (self.choices and value not in self.choices):
                 self._refuse(value)
+            if self.reader is not None:
+                self.reader(value)
             return value
         if self.exponents and isinstance(value, (range, list, tuple, np.ndarray)):
             return self._check_exponents(value)
@@ -155,6 +158,9 @@ RUN = (
     Knob("objective", str, "sum_of_squares", "what each layer contributes", choices=OBJECTIVE_KINDS),
     Knob("border", int, 0, "pixels cropped off each side of a layer's activations before sum_of_squares "
          "(article D and keras.io: 2)", low=0, high=100, example=2),
+    Knob("channels", str, None, "dream with only these channels of each layer: 3,7,12, or the k strongest "
+         "(strongest:5) or weakest (weakest:5) on the picture", none="every channel",
+         reader=lambda text: parse_channels(text)),
     Knob("max_size", int, None, "shrink the picture so its longest side is at most this many pixels",
          quick=256, low=1, high=100_000, none=f"the picture's own size, up to {FULL_SIZE_LIMIT} px", example=1024),
 )
@@ -211,6 +217,25 @@ def parse_layer_weights(text):
     if not result:
         raise DreamlibError("no layers given: write them as name:weight,name:weight")
     return result
+
+
+CHANNEL_RANKS = ("strongest", "weakest")
+
+
+def parse_channels(text):
+    """Read the channels knob: ``"3,7,12"`` -> ("indices", [3, 7, 12]); ``"strongest:5"`` -> ("strongest", 5)."""
+    text = str(text).strip()
+    rank, colon, count = text.partition(":")
+    if colon:
+        if rank.strip() not in CHANNEL_RANKS or not count.strip().isdigit() or int(count) < 1:
+            raise DreamlibError(f"cannot read channels {text!r}: write strongest:K or weakest:K with K a whole "
+                                f"number from 1, such as strongest:5")
+        return rank.strip(), int(count)
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items or not all(item.isdigit() for item in items):
+        raise DreamlibError(f"cannot read channels {text!r}: write channel numbers such as 3,7,12, "
+                            f"or strongest:5 or weakest:5")
+    return "indices", list(dict.fromkeys(int(item) for item in items))
 
 
 def read_saved(path):

@@ -110,11 +110,27 @@ def channel(layer, index):
 KINDS = {"mean": mean_activation, "sum_of_squares": sum_of_squares, "l2": l2_norm}  # knobs.OBJECTIVE_KINDS
 
 
-def weighted_layers(layer_weights, kind="sum_of_squares", border=0):
-    """Weighted sum of one objective ``kind`` over several layers: {layer: weight}."""
+def on_channels(objective, layer, indices):
+    """``objective`` with ``layer``'s activations cut down to the channels ``indices``."""
+    indices = [int(i) for i in indices]
+
+    def fn(acts):
+        return objective({**acts, layer: tf.gather(acts[layer], indices, axis=-1)})
+
+    shown = ", ".join(map(str, indices[:8])) + (", ..." if len(indices) > 8 else "")
+    return Objective(fn, objective.layers, f"{objective.description}[channels {shown}]")
+
+
+def weighted_layers(layer_weights, kind="sum_of_squares", border=0, channels=None):
+    """Weighted sum of one objective ``kind`` over several layers: {layer: weight}.
+
+    ``channels`` ({layer: [channel indices]}) keeps only those channels of a layer.
+    """
     parts = []
     for layer, weight in layer_weights.items():
         part = sum_of_squares(layer, border) if kind == "sum_of_squares" else KINDS[kind](layer)
+        if channels and layer in channels:
+            part = on_channels(part, layer, channels[layer])
         parts.append(float(weight) * part)
     total = sum(parts)
     total.recipe = {"layers": {layer: float(w) for layer, w in layer_weights.items()}, "objective": kind,
