@@ -14,13 +14,13 @@ import tensorflow as tf
 
 from dreamlib import knobs
 from dreamlib import settings as switches
-from dreamlib.ascent import AscentStopped, LossGradient, gradient_ascent
+from dreamlib.ascent import AscentStopped, LossGradient, ascend_in_chunks
 from dreamlib.errors import DreamlibError
 from dreamlib.images import UNTRAINED_LABEL, resize_image, save_image, show, stamp_untrained  # noqa: F401 (re-export)
 from dreamlib.models import get_spec, load_backbone
 from dreamlib.objectives import Objective, weighted_layers
-from dreamlib.octaves import enlarge, octave_shapes
-from dreamlib.tiles import needs_tiles, rolled_gradient, tile_slices
+from dreamlib.octaves import enlarge, octave_shapes, resize
+from dreamlib.tiles import needs_tiles, random_shift, tile_slices
 
 
 def _settings_check(self):
@@ -200,39 +200,43 @@ class Dreamer:
         record = DreamRecord(self.backbone.name, self.backbone.weights_label, self.objective.description,
                              s.as_record(), tuple(image.shape[:2]), octave_shapes=shapes,
                              recipe=self.objective.recipe)
-        original = self.backbone.preprocess(image)
-        x = resize_image(original, shapes[0])
+        original = self.backbone.preprocess(tf.constant(image))
+        shrunk_original = resize(original, shapes[0])   # carried from octave to octave
+        x = shrunk_original
         start = time.perf_counter()
         bar = tqdm(total=s.steps * len(shapes), desc="dreaming", disable=not progress, leave=True)
         try:
             for index, shape in enumerate(shapes):
                 if index:
-                    x = enlarge(np.asarray(x), shape, original if s.lost_detail else None)
+                    same_size = resize(original, shape)
+                    x = enlarge(x, shape, *((shrunk_original, same_size) if s.lost_detail else ()))
+                    shrunk_original = same_size
                 tiled = needs_tiles(shape, s.tile_size)
                 jitter = s.jitter if s.jitter is not None else (s.tile_size if tiled else 0)
                 record.tiles.append(len(tile_slices(shape, s.tile_size)) if tiled else 1)
                 bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[0]}x{shape[1]}")
 
-                def gradient_fn(x, tiled=tiled, jitter=jitter):
-                    return rolled_gradient(x, self.gradient, s.tile_size if tiled else None, jitter, rng,
-                                           s.tile_margin)
-
-                def step_fn(x, g, step_size):
-                    return self.gradient.step(x, g, step_size, s.normalize)
+                def run_steps(x, count, jitter=jitter):
+                    drawn_from = rng.bit_generator.state
+                    shifts = [random_shift(jitter, rng) for _ in range(count)]
+                    x, losses = self.gradient.ascend(x, shifts, s.step_size, s.max_loss, s.normalize,
+                                                     s.tile_size, s.tile_margin)
+                    if len(losses) < count:  # stopped early: draw only the rolls it used, as step by step
+                        rng.bit_generator.state = drawn_from
+                        [random_shift(jitter, rng) for _ in range(len(losses))]
+                    return x, losses
 
                 step_hook = None if on_step is None else functools.partial(on_step, index)
                 try:
-                    x, losses, stopped = gradient_ascent(tf.constant(x, tf.float32), gradient_fn, step_fn,
-                                                         s.steps, s.step_size, s.max_loss, bar, step_hook)
+                    x, losses, stopped = ascend_in_chunks(x, run_steps, s.steps, s.max_loss, bar, step_hook)
                 except AscentStopped as stop:
                     record.losses.append(stop.losses)
                     record.stopped_early.append(False)
                     record.interrupted = True
-                    x = np.asarray(stop.x)
+                    x = stop.x
                     break
                 if stopped:
                     bar.update(s.steps - len(losses))
-                x = np.asarray(x)
                 record.losses.append(losses)
                 record.stopped_early.append(stopped)
                 if on_octave is not None and on_octave(index, self._to_pixels(x, image.shape)) is False:
@@ -243,11 +247,11 @@ class Dreamer:
         finally:
             bar.close()
         record.seconds = time.perf_counter() - start
-        return DreamResult(self._to_pixels(np.asarray(x), image.shape), record)
+        return DreamResult(self._to_pixels(x, image.shape), record)
 
     def _to_pixels(self, x, shape):
         """Back to an RGB picture of the input's size (article A resizes back, too)."""
-        return self.backbone.to_pixels(resize_image(x, shape[:2]))
+        return self.backbone.to_pixels(resize(x, shape[:2]))
 
 
 def choose_model(model=None, weights="imagenet", download=True, say=print, default=None):

@@ -116,7 +116,7 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin):
             kept = g[top - above:bottom - above, left - before:right - before] * window_share
             pieces = pieces.write(j, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
         strips = strips.write(i, tf.transpose(pieces.concat(), [1, 0, 2]))
-    return total, strips.concat()
+    return total, tf.reshape(strips.concat(), tf.shape(x))  # the shape, known to the compiler
 
 
 def tiled_gradient(x, gradient_fn, tile_size, margin=0):

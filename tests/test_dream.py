@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from dreamlib.dream import Dreamer, DreamSettings, dream
@@ -113,9 +114,11 @@ def test_on_step_reports_every_step_and_can_stop_mid_octave(random_mobilenet_v2,
         seen.append((octave, step))
         return not (octave == 1 and step == 2)   # stop after the 2nd step of the 2nd octave
 
-    result = dreamer.dream(cat, DreamSettings(steps=4, octaves=3, seed=0), progress=False, on_step=on_step)
-    assert seen == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 1), (1, 2)]
-    assert result.record.interrupted and [len(l) for l in result.record.losses] == [4, 2]
+    result = dreamer.dream(cat, DreamSettings(steps=40, octaves=3, seed=0), progress=False, on_step=on_step)
+    # steps run in compiled chunks: the stop comes at the end of the chunk, and the record has its steps
+    taken = len(result.record.losses[1])
+    assert seen == [(0, step) for step in range(1, 41)] + [(1, 1), (1, 2)] and 2 <= taken < 40
+    assert result.record.interrupted and len(result.record.losses) == 2
     assert result.image.shape == cat.shape and np.abs(result.image - cat).mean() > 0
 
 
@@ -139,3 +142,54 @@ def test_build_dreamer_is_the_one_way_and_its_record_can_be_replayed(cat, tmp_pa
     again = build_dreamer(saved["model"], saved["layers"], saved["objective"], weights=None, seed=saved["seed"])
     replayed = again.dream(cat, DreamSettings(**{n: saved[n] for n in DreamSettings.NAMES}), progress=False)
     assert np.array_equal(replayed.image, result.image)
+
+
+def test_chunks_of_compiled_steps_do_not_change_the_dream(dreamer, cat, monkeypatch):
+    import dreamlib.ascent
+
+    settings = DreamSettings(steps=12, octaves=2, seed=1, jitter=16, step_size=0.05)
+    losses = dreamer.dream(cat, settings, progress=False).record.losses
+    settings.max_loss = sorted(losses[0])[-3]  # stops the first octave inside a chunk: unused rolls go back
+    chunked = dreamer.dream(cat, settings, progress=False)
+    monkeypatch.setattr(dreamlib.ascent, "STOP_WITHIN_SECONDS", 0.0)  # one step per call
+    one_by_one = dreamer.dream(cat, settings, progress=False)
+    assert chunked.record.stopped_early[0] and len(chunked.record.losses[0]) > 1
+    assert chunked.record.losses == one_by_one.record.losses
+    assert np.array_equal(chunked.image, one_by_one.image)
+
+
+def reference_dream(dreamer, image, s):
+    """The engine as it was, step by step: PIL resizes between octaves (the original shrunk anew
+    each time), one compiled call for each gradient and another for each step."""
+    from dreamlib.ascent import gradient_ascent
+    from dreamlib.images import resize_image
+    from dreamlib.octaves import octave_shapes
+    from dreamlib.tiles import needs_tiles, rolled_gradient
+
+    rng, backbone = np.random.default_rng(s.seed), dreamer.backbone
+    original = backbone.preprocess(image)
+    shapes = octave_shapes(image.shape[:2], s.octaves, s.octave_scale, backbone.spec.min_size)
+    x = resize_image(original, shapes[0])
+    for index, shape in enumerate(shapes):
+        if index:
+            x = resize_image(x, shape) + resize_image(original, shape) \
+                - resize_image(resize_image(original, shapes[index - 1]), shape)
+        tile = s.tile_size if needs_tiles(shape, s.tile_size) else None
+        jitter = s.jitter if s.jitter is not None else (tile or 0)
+        x, _, _ = gradient_ascent(tf.constant(x), lambda x: rolled_gradient(x, dreamer.gradient, tile, jitter, rng,
+                                                                             s.tile_margin),
+                                  lambda x, g, size: dreamer.gradient.step(x, g, size, s.normalize), s.steps,
+                                  s.step_size)
+        x = np.asarray(x)
+    return backbone.to_pixels(resize_image(x, image.shape[:2]))
+
+
+@pytest.mark.parametrize("tile_size", [0, 64])
+def test_the_compiled_tensor_dream_is_the_step_by_step_one(dreamer, cat, tile_size):
+    settings = DreamSettings(steps=4, octaves=3, octave_scale=1.3, seed=2, step_size=0.05, tile_size=tile_size,
+                             tile_margin=32)
+    ours = dreamer.dream(cat, settings, progress=False)
+    assert ours.record.tiles[-1] == (6 if tile_size else 1)
+    reference = reference_dream(dreamer, cat, settings)
+    assert np.abs(ours.image - reference).mean() < 0.02 and np.abs(ours.image - reference).max() < 0.5
+    assert np.abs(ours.image - cat).mean() > 1

