@@ -265,7 +265,7 @@ def read_saved(path):
         raise DreamlibError(f"{path} holds no dreamlib settings: give a PNG made by dreamlib or the .json "
                             f"saved next to it")
     if "settings" in data:  # a record (PNG) or the explorer's JSON: its "objective" is a description
-        found = {k: data[k] for k in ("model", "layers", "max_size") if k in data}
+        found = {k: data[k] for k in ("model", "layers", "channels", "max_size") if k in data}
         for part in ("settings", "recipe"):
             if isinstance(data.get(part), dict):
                 found.update({k: v for k, v in data[part].items() if k in KNOBS})

@@ -251,3 +251,24 @@ def test_without_a_model_an_empty_cache_explores_the_bundled_network_and_says_so
     assert not ex.backbone.untrained and not ex.dream_button.disabled
     line = "inception_v3 weights are not cached: dreaming with the bundled mobilenet_v2 (real ImageNet weights)"
     assert ex.model_note.startswith(line) and line in capsys.readouterr().out
+
+
+def test_channels_are_checked_and_dreamed_with_and_saved(ex, tmp_path):
+    ex.channels.value = "3,500"
+    assert ex.dream_button.disabled and "channel 500 does not exist" in ex.explanation.value
+    ex.channels.value = "loudest:2"
+    assert ex.dream_button.disabled and "cannot read channels" in ex.explanation.value
+    ex.channels.value = "strongest:2"
+    assert not ex.dream_button.disabled
+    result = ex.dream(wait=True)
+    assert "[channels " in result.record.objective and result.record.recipe["channels"] == "strongest:2"
+    ex.folder.value = str(tmp_path)
+    png, js = ex.save()
+    from dreamlib import knobs
+
+    assert json.loads(js.read_text())["channels"] == "strongest:2"
+    assert knobs.read_saved(js)["channels"] == "strongest:2" == knobs.read_saved(png)["channels"]
+    ex.channels.value = ""
+    assert "channels" not in ex.dream(wait=True).record.objective
+    ex.guide_choice.value = "coffee"
+    assert ex.channels.disabled  # the guide decides what grows

@@ -21,19 +21,25 @@ def parse_layers(text, backbone, examples=()):
     return weights
 
 
-def problems(backbone, picture, make_settings, layer_text=None, examples=(), known=()):
+def problems(backbone, picture, make_settings, layer_text=None, examples=(), known=(), channel_text=None):
     """Every reason a dream cannot run, one line each (empty when it can).
 
     ``make_settings()`` builds the ``DreamSettings`` (its knobs are checked as it is built);
-    ``layer_text`` is checked unless None (a guided dream ignores it); ``known`` are lines found
-    earlier (an unreadable picture, missing weights), listed first.
+    ``layer_text`` and ``channel_text`` are checked unless None (a guided dream ignores them);
+    ``known`` are lines found earlier (an unreadable picture, missing weights), listed first.
     """
     from dreamlib.dream import fit_problems
 
     found = [line for line in known if line]
     if layer_text is not None:
         try:
-            parse_layers(layer_text, backbone, examples)
+            layers = parse_layers(layer_text, backbone, examples)
+            if channel_text is not None:
+                knobs.knob("channels").check(channel_text)
+                if knobs.parse_channels(channel_text)[0] == "indices":  # ranks are taken on the picture
+                    from dreamlib.channels import choose_channels
+
+                    choose_channels(backbone, layers, channel_text)
         except DreamlibError as e:
             found.append(str(e))
     try:

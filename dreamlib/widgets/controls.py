@@ -61,6 +61,9 @@ class Controls:
         self.layer_weights = w.Text(description="layer:weight", style=WIDE, layout=w.Layout(width="420px"),
                                     continuous_update=True)
         self.layer_error = w.HTML()
+        channels = knobs.knob("channels")
+        self.channels = w.Text(description="channels", placeholder="all (or 3,7,12 / strongest:5 / weakest:5)",
+                               tooltip=channels.describe(), style=WIDE, layout=w.Layout(width="420px"))
         # the knob controls, also reachable by name (self.steps, self.octaves...)
         start = {"step_size": settings.step_size or 0.01, "octaves": int(settings.octaves)}
         self.knob_controls = {
@@ -88,7 +91,7 @@ class Controls:
         self.widget = w.VBox([
             w.HBox([self.image_choice, self.image_upload, self.max_size]),
             w.HBox([self.model_choice, self.random_weights]),
-            w.HBox([self.layer_choice, w.VBox([self.layer_weights, self.layer_error])]),
+            w.HBox([self.layer_choice, w.VBox([self.layer_weights, self.layer_error, self.channels])]),
             *(w.HBox(knob_row[i:i + 3]) for i in range(0, len(knob_row), 3)),
             w.HBox([self.guide_choice, self.guide_upload, self.guide_layer]),
             w.HBox([self.dream_button, self.stop_button, self.save_button, self.folder]),
@@ -96,7 +99,8 @@ class Controls:
         ])
         self.widget.add_class("dreamlib-explorer")
         self.inputs = [self.image_choice, self.image_upload, self.max_size, self.model_choice, self.random_weights,
-                       self.layer_choice, self.layer_weights, *self.knob_controls.values(), self.guide_choice,
+                       self.layer_choice, self.layer_weights, self.channels, *self.knob_controls.values(),
+                       self.guide_choice,
                        self.guide_upload, self.guide_layer, self.folder]
 
     def _repr_mimebundle_(self, **kwargs):
@@ -105,6 +109,10 @@ class Controls:
     def knob_values(self):
         """``{knob: value}`` of the knob controls, each in its knob's type."""
         return {name: knobs.knob(name).type(control.value) for name, control in self.knob_controls.items()}
+
+    def channel_text(self):
+        """The channels asked for ("3,7", "strongest:5"...), or None for every channel."""
+        return self.channels.value.strip() or None
 
     def guided(self):
         """True when a guide picture, not the layer fields, decides what the dream grows."""
@@ -117,6 +125,7 @@ class Controls:
             control.disabled = busy
         self.guide_layer.disabled = busy or not self.guided()
         self.layer_choice.disabled = self.layer_weights.disabled = busy or self.guided()  # the guide decides
+        self.channels.disabled = busy or self.guided()
         self.dream_button.disabled = busy or bool(problems)
         self.stop_button.disabled = not busy
         self.save_button.disabled = busy or not has_result

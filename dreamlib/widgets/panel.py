@@ -88,6 +88,7 @@ class Explorer(Controls):
         self.guide_choice.observe(lambda _: self._guide_changed(), names="value")
         self.layer_choice.observe(lambda _: self._layers_selected(), names="value")
         self.layer_weights.observe(lambda _: self._layers_typed(), names="value")
+        self.channels.observe(lambda _: self._refresh(), names="value")
         for control in (*self.knob_controls.values(), self.folder):
             control.observe(lambda _: self._refresh(), names="value")
         self.dream_button.on_click(lambda _: self._clicked(self.dream))
@@ -221,7 +222,8 @@ class Explorer(Controls):
         return checks.problems(self.backbone, self.picture, self.dream_settings,
                                None if self.guided() else self.layer_weights.value,  # the guide decides
                                self.layer_choice.options,
-                               known=(self._model_problem, self._image_problem, self._guide_problem))
+                               known=(self._model_problem, self._image_problem, self._guide_problem),
+                               channel_text=self.channel_text())
 
     def _refresh(self):
         """Enable what makes sense now, and say in red why Dream is disabled."""
@@ -249,10 +251,24 @@ class Explorer(Controls):
             layer = guide_layer(backbone, None if self.guide_layer.value == AUTO_LAYER else self.guide_layer.value)
             key = (backbone.name, backbone.untrained, "guide", self._guide_version, layer)
             return key, lambda: guided_objective(backbone, guide, layer)
-        from dreamlib.objectives import weighted_layers
+        from dreamlib.dream import default_objective
 
-        weights = self._parse_layers()
-        return (backbone.name, backbone.untrained, "layers", tuple(weights.items())), lambda: weighted_layers(weights)
+        weights, channels, picture = self._parse_layers(), self.channel_text(), self.picture
+
+        def make():
+            if channels is None:
+                return default_objective(backbone.name, weights)
+            from dreamlib.channels import choose_channels
+
+            made = default_objective(backbone.name, weights, channels=choose_channels(backbone, weights, channels,
+                                                                                      picture))
+            made.recipe = {**made.recipe, "channels": channels}
+            return made
+
+        # strongest and weakest channels are ranked on the picture: a new picture, a new objective
+        ranked = channels is not None and knobs.parse_channels(channels)[0] != "indices"
+        return (backbone.name, backbone.untrained, "layers", tuple(weights.items()), channels,
+                id(picture) if ranked else None), make
 
     def dream(self, wait=False):
         """Start dreaming in a background thread (``wait=True``: finish first and return the result)."""
@@ -271,6 +287,7 @@ class Explorer(Controls):
             "max_size": self.max_size.value,
             "model": self.backbone.name,
             "layers": None if guided else self._parse_layers(),
+            "channels": None if guided else self.channel_text(),
             "guide": picture_name(self.guide_choice, self.guide_upload) if guided else None,
             "guide_layer": key[-1] if guided else None,
         }
