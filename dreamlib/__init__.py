@@ -6,7 +6,8 @@ One module per course idea:
 - ``settings``   the quick/full switch and the random-weights permission
 - ``knobs``      every knob of a dream described once (defaults, quick values, ranges, help)
 - ``environment`` versions, the device and what quick mode means (each notebook's first cell)
-- ``images``     load, resize, save, show, bundled samples
+- ``images``     load, resize, save (pictures and animations), show, bundled samples
+- ``files``      writing safely: a temp file then a rename, never replacing a file unasked
 - ``models``     backbones, their preprocessing, dreamable layers, weights
 - ``objectives`` what to maximise
 - ``ascent``     gradient ascent on the input image
@@ -15,7 +16,7 @@ One module per course idea:
 - ``dream``      the whole DeepDream, composed from the above
 - ``guided``     guided dreams: grow a guide picture's features (notebook 05)
 - ``zoom``       the infinite-zoom animation
-- ``widgets``    the interactive dream explorer for notebooks
+- ``widgets``    the interactive dream explorer for notebooks (controls, checks, dreaming, saving)
 - ``data``       Fashion-MNIST, MNIST and folders of pictures for the GAN
 - ``gan``        the bonus DCGAN: builders, training, checkpoints (notebook 06)
 - ``visualize``  feature visualisation from noise (notebook 01): the render loop and its measures

@@ -177,3 +177,13 @@ def test_save_dream_picks_free_names_and_writes_a_replayable_json(tmp_path):
     assert knobs.read_saved(first[1]) == {"model": "mobilenet_v2", "layers": "a:2.0", "max_size": 64,
                                           **knobs.check(DreamSettings(steps=4).as_record())}
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (*first, *second))
+
+
+def test_save_dream_into_a_file_is_one_line_and_writes_nothing(tmp_path):
+    record = DreamRecord("m", "imagenet", "obj", {}, (8, 8))
+    result = DreamResult(np.full((8, 8, 3), 100, np.float32), record)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    run = {"image": "chelsea", "max_size": 8, "model": "m", "layers": None, "guide": None, "guide_layer": None}
+    with pytest.raises(DreamlibError, match="cannot create the folder .*notes.txt .*: choose another place"):
+        save_dream(result, run, tmp_path / "notes.txt")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
