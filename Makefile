@@ -34,8 +34,10 @@ demo: $(STAMP)
 
 test: unit-tests notebook-tests grading-tests dist-tests
 
+# Most unit tests keep one core busy: TEST_JOBS processes share them out, a test file each.
+TEST_JOBS ?= 2
 unit-tests: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile tests
 
 # Notebooks with exercises run in grading-tests instead: nbgrader runs each one solved and unsolved.
 UNGRADED_NOTEBOOKS = $(shell grep -L '"nbgrader"' notebooks/*.ipynb 2>/dev/null)
