@@ -15,7 +15,6 @@ cell, through ``environment.report``) puts the same filter in front of that for 
 import io
 import os
 import re
-import select
 import sys
 import threading
 from contextlib import contextmanager
@@ -32,23 +31,14 @@ def is_log_line(line):
 
 
 def _forward(read_end, out):
-    """Copy the pipe to ``out`` line by line, leaving out log lines; a partial line (a prompt) goes on
-    once nothing more arrives for a moment."""
-    pending = b""
-    while True:
-        if pending and not select.select([read_end], [], [], 0.01)[0]:
-            os.write(out, pending)
-            pending = b""
-        chunk = os.read(read_end, 65536)
-        if not chunk:
-            break
-        *lines, pending = (pending + chunk).split(b"\n")
-        kept = [line + b"\n" for line in lines if not is_log_line(line.decode("utf-8", "replace"))]
-        if kept:
-            os.write(out, b"".join(kept))
-    if pending:
-        os.write(out, pending)
-    os.close(read_end)
+    """Copy the pipe to ``out``, leaving out log lines. Each read takes what has been written so far;
+    a log line comes in one write, and a partial line at the end of a read (a prompt) goes on at once."""
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while chunk := pipe.read(65536):
+            kept = [line for line in chunk.splitlines(keepends=True)
+                    if not is_log_line(line.decode("utf-8", "replace"))]
+            if kept:
+                os.write(out, b"".join(kept))
 
 
 def _filter_descriptor_2():

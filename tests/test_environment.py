@@ -117,6 +117,7 @@ environment.report()
 quiet.quiet_notebook()  # the first cell run again: nothing more happens
 os.write(2, b"E0000 00:00:1795954782.811764   21215 meta_optimizer.cc:967] remapper failed\\n")
 os.write(2, b"a message of the learner's own\\n")
+os.write(2, b"a prompt, no newline: ")
 time.sleep(0.5)
 """
 
@@ -128,7 +129,7 @@ def test_the_first_cell_keeps_tensorflow_log_lines_out_of_the_notebook():
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("dreamlib ") and "Device:" in run.stdout
-    assert run.stderr == "a message of the learner's own\n"
+    assert run.stderr == "a message of the learner's own\na prompt, no newline: "
 
 
 def test_outside_a_kernel_quiet_notebook_leaves_stderr_alone(capfd):
