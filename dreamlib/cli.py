@@ -181,12 +181,6 @@ def check_output(output, *inputs, overwrite=False, picture=True):
     from dreamlib import files, images
 
     path = os.path.abspath(os.path.expanduser(output))
-    if os.path.exists(path) and not os.path.isdir(path):
-        for source in inputs:
-            if os.path.samefile(path, source):
-                raise DreamlibError(f"refusing to overwrite the input picture {output}: choose another output name")
-        if not overwrite:
-            raise DreamlibError(f"{output} already exists: choose another name or pass --overwrite")
     if picture and not os.path.isdir(path) and os.path.splitext(path)[1].lower() not in images.SAVE_FORMATS:
         raise DreamlibError(f"cannot save {os.path.basename(path)}: end the name with one of "
                             f"{', '.join(sorted(images.SAVE_FORMATS))}")

@@ -53,8 +53,8 @@ def _target(path, overwrite, protect, example):
     """``path`` as a ``Path`` once it may be written (its folder made), or one line naming the fix."""
     path = Path(path).expanduser()
     try:
-        for kept in protect:
-            if kept is not None and Path(kept).exists() and path.resolve() == Path(kept).resolve():
+        for kept in protect:  # samefile: the input itself, through a link or under another name
+            if kept is not None and path.exists() and Path(kept).exists() and os.path.samefile(path, kept):
                 raise DreamlibError(f"refusing to overwrite the input picture {path}: choose another output name")
         if path.is_dir():
             raise DreamlibError(f"{path} is a folder: give a file name such as {path / example}")

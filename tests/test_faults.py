@@ -106,7 +106,7 @@ def test_every_bad_input_picture_is_one_line(tmp_path, capsys, case):
     ("out.gif2", "end the name with"), ("out.txt", "end the name with"), ("out", "end the name with"),
     ("folder", "is a folder"), ("existing.png", "already exists"), ("input", "refusing to overwrite the input"),
     ("file.txt/out.png", "cannot create the folder"), ("link-to-input.png", "refusing to overwrite the input"),
-    ("dangling-link.png", "already exists")])
+    ("dangling-link.png", "already exists"), ("hard-link.png", "refusing to overwrite the input")])
 def test_every_bad_output_is_found_before_the_dream(tmp_path, capsys, monkeypatch, case, advice):
     source = images.save_image(np.full((64, 64, 3), 90.0), tmp_path / "input.png")
     images.save_image(np.zeros((8, 8, 3)), tmp_path / "existing.png")
@@ -114,10 +114,11 @@ def test_every_bad_output_is_found_before_the_dream(tmp_path, capsys, monkeypatc
     (tmp_path / "file.txt").write_text("a file, not a folder")
     (tmp_path / "link-to-input.png").symlink_to(source)
     (tmp_path / "dangling-link.png").symlink_to(tmp_path / "gone.png")
+    os.link(source, tmp_path / "hard-link.png")  # the input under another name
     kept = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     monkeypatch.setattr("dreamlib.cli.make_dreamer", lambda *a, **k: pytest.fail("dreamed before checking"))
     output = str(source) if case == "input" else str(tmp_path / case)
-    extra = ["--overwrite"] if case in ("input", "link-to-input.png") else []
+    extra = ["--overwrite"] if case in ("input", "link-to-input.png", "hard-link.png") else []
     code, line = run(["dream", str(source), output, *TINY, *extra], capsys)
     assert code == 2 and advice in line, line
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == kept
