@@ -445,3 +445,31 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, capsys, command):
                                  f"folder and free space", line
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "kept.png"]  # no picture, no temp file
     assert {p.name: p.read_bytes() for p in tiny_disk.iterdir() if p.name != "filler"} == before  # nothing lost
+
+
+# ----------------------------------------------------------------------------- the explorer, misused
+
+@pytest.mark.parametrize("arguments,advice", [
+    ({"max_size": "big"}, "max_size must be a whole number from 1 to 100000"),
+    ({"max_size": 0}, "max_size must be a whole number from 1 to 100000"),
+    ({"max_size": -5}, "max_size must be"),
+    ({"max_size": True}, "max_size must be"),
+    ({"layers": 5}, "layers is {layer: weight} or text such as 'mixed3:1.0, mixed5:1.5'; got 5"),
+    ({"layers": {"block_1_expand_relu": "lots"}}, "cannot read layer weight 'block_1_expand_relu:lots'"),
+    ({"layers": {"block_1_expand_relu": float("nan")}}, "cannot read layer weight"),
+    ({"layers": {}}, "no layers given"),
+    ({"random_weights": "yes"}, "random_weights must be True, False or None"),
+    ({"folder": None}, "folder is where Save writes the pictures, such as 'dreams'; got None"),
+    ({"folder": "  "}, "folder is where Save writes"),
+    ({"steps": "3"}, "steps must be a whole number"),
+    ({"octaves": range(-2, 1)}, "the explorer takes a number of octaves"),
+    ({"guide": "kitten"}, "guide must be 'none', a sample"),
+    ({"model": "alexnet"}, "unknown model 'alexnet'"),
+])
+def test_explorer_misuse_is_one_line(arguments, advice):
+    pytest.importorskip("ipywidgets")
+    from dreamlib.widgets import explorer
+
+    with pytest.raises(DreamlibError) as caught:
+        explorer(**{"model": "mobilenet_v2", "random_weights": True, **arguments})
+    assert advice in str(caught.value) and "\n" not in str(caught.value)

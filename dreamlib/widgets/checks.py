@@ -6,8 +6,29 @@ check every dream makes). The explorer only collects the lines, so that a learne
 problem at once, before pressing Dream.
 """
 
+import os
+
 from dreamlib import knobs
 from dreamlib.errors import DreamlibError
+
+
+def arguments(layers, random_weights, max_size, folder):
+    """The explorer's own arguments checked as the knobs are (one line naming the fix).
+
+    Returns them with ``layers`` ({layer: weight} or text) as the text its field shows.
+    """
+    max_size = knobs.knob("max_size").check(max_size)
+    if isinstance(layers, dict):  # each weight read as if typed, so that a bad one is said as such
+        typed = ",".join(f"{name}:{weight}" for name, weight in layers.items())
+        layers = ", ".join(f"{name}:{weight:g}" for name, weight in knobs.parse_layer_weights(typed).items())
+    elif layers is not None and not isinstance(layers, str):
+        raise DreamlibError(f"layers is {{layer: weight}} or text such as 'mixed3:1.0, mixed5:1.5'; got {layers!r}")
+    if random_weights is not None and not isinstance(random_weights, bool):
+        raise DreamlibError(f"random_weights must be True, False or None (only when no ImageNet weights are "
+                            f"here and the course allows it); got {random_weights!r}")
+    if not isinstance(folder, (str, os.PathLike)) or not str(folder).strip():
+        raise DreamlibError(f"folder is where Save writes the pictures, such as 'dreams'; got {folder!r}")
+    return layers, random_weights, max_size, folder
 
 
 def parse_layers(text, backbone, examples=()):

@@ -41,6 +41,7 @@ class Explorer(Controls):
         from dreamlib.dream import DreamSettings, choose_model
         from dreamlib.models import available_models, weights_available
 
+        layers, random_weights, max_size, folder = checks.arguments(layers, random_weights, max_size, folder)
         self.base_settings = DreamSettings(**{**asdict(settings or DreamSettings.default()), **overrides})
         if not isinstance(self.base_settings.octaves, (int, np.integer)):
             raise DreamlibError(f"the explorer takes a number of octaves (e.g. 3); got {self.base_settings.octaves!r}")
@@ -134,11 +135,8 @@ class Explorer(Controls):
         if keep_layers:
             self.layer_weights.value = previous
         else:
-            if isinstance(layers, str):
-                text = layers
-            else:
-                text = ", ".join(f"{k}:{v:g}" for k, v in (layers or spec.default_layers).items())
-            self.layer_weights.value = text
+            self.layer_weights.value = layers if layers is not None else \
+                ", ".join(f"{k}:{v:g}" for k, v in spec.default_layers.items())
             if step_size is None:
                 self.step_size.value = spec.step_size
         self._layers_typed()
