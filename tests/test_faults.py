@@ -75,6 +75,30 @@ def test_every_bad_option_value_is_one_line(tmp_path, capsys, option, text):
     assert not out.exists() and not no_temp_files(tmp_path)
 
 
+ZOOM_CASES = [(k.option, text) for k in knobs.ZOOM for text in _bad_texts(k)]
+
+
+@pytest.mark.parametrize("option,text", ZOOM_CASES)
+def test_every_bad_zoom_value_is_one_line(tmp_path, capsys, option, text):
+    out = tmp_path / "zoom.gif"
+    code, line = run(["zoom", "chelsea", str(out), *TINY, option, text], capsys)
+    assert code == 2 and line.startswith("dreamlib: "), line
+    assert not out.exists() and not no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize("extra,advice", [
+    (["--layers", "block_1_expand_relu:1"], "use --guide-layer NAME instead of --layers"),
+    (["--objective", "mean"], "use --guide-layer NAME instead of --objective"),
+    (["--border", "2"], "use --guide-layer NAME instead of --border"),
+    (["--guide-size", "0"], "--guide-size is the guide's longest side in pixels"),
+    (["--guide-size", "big"], "'big' is not a whole number"),
+])
+def test_guided_options_that_make_no_sense_are_one_line(tmp_path, capsys, extra, advice):
+    code, line = run(["guided", "chelsea", "coffee", str(tmp_path / "out.png"), *TINY[:3], *extra], capsys)
+    assert code == 2 and advice in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
 def _input_cases(tmp_path):
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "text.jpg").write_text("not a picture")
