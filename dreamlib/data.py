@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dreamlib.errors import DreamlibError, check_whole_number
+from dreamlib.errors import DreamlibError, check_whole_number, no_permission
 from dreamlib.images import MAX_MEGAPIXELS, _check_shape, load_image, resize_image
 
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -248,6 +248,9 @@ def _is_hidden(path, folder):
     return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
+NO_PERMISSION = "no permission to read it"
+
+
 def _problem(path):
     """Why ``path`` is not a usable picture (a short reason), or None when it is fine."""
     try:
@@ -258,6 +261,8 @@ def _problem(path):
                 pil.verify()  # reads the structure without decoding every pixel: cheap
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"more than {MAX_MEGAPIXELS} megapixels"
+    except PermissionError:
+        return NO_PERMISSION
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
         return f"not a readable picture ({e.__class__.__name__})"
     if width * height > MAX_MEGAPIXELS * 1e6:
@@ -275,6 +280,10 @@ def check_folder(folder):
         raise DreamlibError(f"no folder at {path}: check the path to your pictures")
     if not path.is_dir():
         raise DreamlibError(f"{path} is a file, not a folder: give the folder that holds your pictures")
+    try:
+        next(path.iterdir(), None)
+    except PermissionError:
+        raise no_permission(path) from None
     return path
 
 
@@ -297,8 +306,9 @@ def scan_image_folder(folder):
             skipped.append((path, reason))
     if not usable:
         path, reason = skipped[0]
+        fix = "make them readable (chmod a+r)" if reason == NO_PERMISSION else "re-export them as JPEG or PNG"
         raise DreamlibError(f"none of the {len(skipped)} pictures in {folder} can be read "
-                            f"(for example {path.name}: {reason}): re-export them as JPEG or PNG")
+                            f"(for example {path.name}: {reason}): {fix}")
     return usable, skipped
 
 

@@ -289,6 +289,8 @@ def locked(tmp_path):
     (tmp_path / "closed").mkdir()
     images.save_image(np.full((64, 64, 3), 90.0), tmp_path / "closed" / "inside.png")
     (tmp_path / "usb").mkdir()
+    (tmp_path / "usb2").mkdir()
+    os.link(picture, tmp_path / "usb2" / "locked.png")  # the same locked picture, alone in a folder
     (tmp_path / "readonly").mkdir()
     modes = {picture: 0o000, tmp_path / "saved.json": 0o000, tmp_path / "closed": 0o000,
              tmp_path / "usb": 0o000, tmp_path / "readonly": 0o555}
@@ -310,6 +312,9 @@ def locked(tmp_path):
     ("unreadable guide", "no permission to read {tmp}/locked.png"),
     ("weights into a read-only cache", "cannot write into the Keras cache folder {tmp}/readonly/models "
                                        "(Permission denied): set KERAS_HOME to a folder you can write to"),
+    ("GAN pictures in an unreadable folder", "no permission to read {tmp}/closed: make it readable"),
+    ("GAN pictures nobody may read", "(for example locked.png: no permission to read it): make them readable "
+                                     "(chmod a+r)"),
 ])
 def test_permissions_are_said_as_such_with_the_fix(locked, case, advice):
     out = str(locked / "out.png")
@@ -320,7 +325,9 @@ def test_permissions_are_said_as_such_with_the_fix(locked, case, advice):
             "output in a closed folder": ["dream", "chelsea", str(locked / "closed" / "out.png")],
             "weights from an unreadable folder": ["weights", "import", str(locked / "usb")],
             "unreadable guide": ["guided", "chelsea", str(locked / "locked.png"), out],
-            "weights into a read-only cache": ["weights", "import", str(locked)]}[case]
+            "weights into a read-only cache": ["weights", "import", str(locked)],
+            "GAN pictures in an unreadable folder": ["gan", "train", "--data", str(locked / "closed"), "--out", out],
+            "GAN pictures nobody may read": ["gan", "train", "--data", str(locked / "usb2"), "--out", out]}[case]
     before = sorted(p.name for p in locked.iterdir())
     keras_home = {"KERAS_HOME": str(locked / "readonly")} if "cache" in case else {}
     options = [*TINY] if argv[0] == "dream" else [*TINY[:3], *TINY[5:]] if argv[0] == "guided" else []
