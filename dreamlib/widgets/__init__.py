@@ -1,10 +1,11 @@
 """The dream explorer: every knob of a dream as a notebook widget, with a live preview.
 
 ``explorer()`` in a notebook cell shows controls for the picture, model, layers and their
-weights, the channels to dream with, steps, step size, octaves, tiles and a guide picture; **Dream** runs the dream in a
-background thread so the kernel stays free to hear **Stop**, and the preview updates after every
-octave. **Save** writes the picture (PNG, settings in its metadata) and a JSON of the settings
-next to it. Controls that make no sense together disable **Dream** and say why in red.
+weights, the channels to dream with, steps, step size, octaves, tiles and a guide picture;
+**Dream** runs the dream in a background thread so the kernel stays free to hear **Stop**, and
+the preview updates after every octave. **Save** writes the picture (PNG, settings in its
+metadata) and a JSON of the settings next to it. Controls that make no sense together disable
+**Dream** and say why in red.
 
 Its parts, one module each:
 
