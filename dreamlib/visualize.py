@@ -9,7 +9,8 @@ the way Lucid and Distill's "Feature Visualization" do it, from four small ideas
   decorrelated colours;
 - *transforms* (``dreamlib.transforms``): random pad, jitter, scale and rotation the picture must
   survive;
-- the *render* loop here: ``visualize`` runs Adam on the parameters, one compiled step each.
+- the *render* loop here: ``visualize`` runs Adam on the parameters; the network and the
+  objective are compiled once and shared by every run of the same objective.
 
 ``high_frequency_energy`` and ``objective_value`` measure the result, so comparisons show
 numbers as well as pictures.
@@ -41,7 +42,7 @@ class Visualization(NamedTuple):
         return self.images[0]
 
 
-def check_visualize(objective, parameterization, transforms, size, batch, steps, learning_rate,
+def check_visualize(backbone, objective, parameterization, transforms, size, batch, steps, learning_rate,
                     preview_every):
     """Every argument of ``visualize`` checked: one clear line naming the fix."""
     knobs.check({"steps": steps})
@@ -57,6 +58,9 @@ def check_visualize(objective, parameterization, transforms, size, batch, steps,
                                    ("preview_every", preview_every, 1, 100_000)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
             raise DreamlibError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+    if network_input_size(backbone) is None and size < backbone.spec.min_size:
+        raise DreamlibError(f"size {size} is below {backbone.name}'s minimum input: use at least "
+                            f"{backbone.spec.min_size} px")
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
             or not 0 < learning_rate <= 10:
         raise DreamlibError(f"learning_rate must be a number above 0 and at most 10 (0.05 is typical); "
@@ -121,12 +125,13 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
     none); ``size`` and ``batch``: the pictures' side and count; ``learning_rate``: Adam's.
     ``seed`` fixes the start and every random transform; ``start`` (float RGB [0, 255]) replaces
     the random start. ``preview`` (a ``LivePreview``) is updated every ``preview_every`` steps.
-    Returns a ``Visualization`` (images, losses).
+    Returns a ``Visualization`` (images, losses); an interrupt (Stop) returns the pictures so far.
     """
     from keras.optimizers import Adam
     from tqdm.auto import tqdm
 
-    check_visualize(objective, parameterization, transforms, size, batch, steps, learning_rate, preview_every)
+    check_visualize(backbone, objective, parameterization, transforms, size, batch, steps, learning_rate,
+                    preview_every)
     image = parameterization
     if isinstance(parameterization, str):
         image = PARAMETERIZATIONS[parameterization](size, size, batch=batch, seed=seed)
@@ -142,12 +147,15 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
                      tf.random.Generator.from_seed(seed))
     losses = []
     with tqdm(total=steps, desc=objective.description, disable=not progress, leave=True) as bar:
-        for n in range(1, steps + 1):
-            losses.append(float(step()))
-            bar.update(1)
-            bar.set_postfix(objective=f"{losses[-1]:.4g}")
-            if preview is not None and (n % preview_every == 0 or n == steps):
-                preview.update(255.0 * np.asarray(image()[0]), f"{objective.description}: step {n}/{steps}")
+        try:
+            for n in range(1, steps + 1):
+                losses.append(float(step()))
+                bar.update(1)
+                bar.set_postfix(objective=f"{losses[-1]:.4g}")
+                if preview is not None and (n % preview_every == 0 or n == steps):
+                    preview.update(255.0 * np.asarray(image()[0]), f"{objective.description}: step {n}/{steps}")
+        except KeyboardInterrupt:  # Stop in a notebook: keep the pictures made so far
+            bar.set_description(f"{objective.description}: stopped at step {len(losses)}")
     return Visualization(255.0 * np.asarray(image(), np.float32), losses)
 
 

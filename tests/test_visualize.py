@@ -166,3 +166,24 @@ def test_real_mobilenet_v1_draws_a_tabby_it_recognises():
     result = visualize(classifier, objectives.class_logit("tabby"), steps=64, size=128, progress=False)
     top = [name for name, _ in models.classify(classifier, result.image, top=5)]
     assert "tabby" in top, top
+
+
+def test_stop_keeps_the_pictures_made_so_far(backbone, objective, monkeypatch):
+    from dreamlib import visualize as module
+
+    real_make_step = module.make_step
+
+    def interrupted_after_three(*args):
+        step, count = real_make_step(*args), [0]
+
+        def counted():
+            count[0] += 1
+            if count[0] > 3:
+                raise KeyboardInterrupt
+            return step()
+
+        return counted
+
+    monkeypatch.setattr(module, "make_step", interrupted_after_three)
+    result = visualize(backbone, objective, **FAST)
+    assert len(result.losses) == 3 and result.image.shape == (48, 48, 3)
