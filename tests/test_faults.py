@@ -63,25 +63,14 @@ def _bad_texts(knob):
     return bad
 
 
-OPTION_CASES = [(k.option, text) for k in knobs.SETTINGS + knobs.RUN if k.type is not bool
-                for text in _bad_texts(k)]
+OPTION_CASES = [("dream", k.option, text) for k in knobs.SETTINGS + knobs.RUN if k.type is not bool
+                for text in _bad_texts(k)] + [("zoom", k.option, text) for k in knobs.ZOOM for text in _bad_texts(k)]
 
 
-@pytest.mark.parametrize("option,text", OPTION_CASES)
-def test_every_bad_option_value_is_one_line(tmp_path, capsys, option, text):
-    out = tmp_path / "out.png"
-    code, line = run(["dream", "chelsea", str(out), *TINY, option, text], capsys)
-    assert code == 2 and line.startswith("dreamlib: "), line
-    assert not out.exists() and not no_temp_files(tmp_path)
-
-
-ZOOM_CASES = [(k.option, text) for k in knobs.ZOOM for text in _bad_texts(k)]
-
-
-@pytest.mark.parametrize("option,text", ZOOM_CASES)
-def test_every_bad_zoom_value_is_one_line(tmp_path, capsys, option, text):
-    out = tmp_path / "zoom.gif"
-    code, line = run(["zoom", "chelsea", str(out), *TINY, option, text], capsys)
+@pytest.mark.parametrize("command,option,text", OPTION_CASES)
+def test_every_bad_option_value_is_one_line(tmp_path, capsys, command, option, text):
+    out = tmp_path / ("out.png" if command == "dream" else "zoom.gif")
+    code, line = run([command, "chelsea", str(out), *TINY, option, text], capsys)
     assert code == 2 and line.startswith("dreamlib: "), line
     assert not out.exists() and not no_temp_files(tmp_path)
 
