@@ -13,6 +13,7 @@ One module per course idea:
 - ``ascent``     gradient ascent on the input image
 - ``octaves``    octave shapes and lost-detail reinjection
 - ``tiles``      random roll and tiled gradients for big images
+- ``channels``   which channels of a layer a picture excites: dream with some of them
 - ``dream``      the whole DeepDream, composed from the above
 - ``guided``     guided dreams: grow a guide picture's features (notebook 05)
 - ``zoom``       the infinite-zoom animation
