@@ -28,7 +28,7 @@ import numpy as np
 
 from dreamlib import settings
 from dreamlib.errors import DreamlibError, WeightsMissingError, no_permission
-from dreamlib.files import TEMP_TAG, remove_stale_temps, temp_beside
+from dreamlib.files import TEMP_TAG, atomic_write, remove_stale_temps
 
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 CLASS_INDEX = ("imagenet_class_index.json",
@@ -406,16 +406,10 @@ def import_weights(folder):
         except DreamlibError as e:
             skipped.append((path.name, str(e)))
             continue
-        tmp = temp_beside(target / path.name)
-        try:
-            shutil.copyfile(path, tmp)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # readable by every user of a shared classroom cache
-            os.replace(tmp, target / path.name)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        # atomic, with the usual mode (readable by every user of a shared classroom cache); a full
+        # disk is one line and leaves the cache as it was
+        atomic_write(target / path.name, lambda tmp, path=path: shutil.copyfile(path, tmp), overwrite=True,
+                     example=path.name)
         imported.append(path.name)
     return imported, skipped
 

@@ -1,5 +1,7 @@
+import errno
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,6 +150,21 @@ def test_import_refuses_what_does_not_fit_the_named_network(tmp_path, empty_cach
     assert imported == [] and not empty_cache.joinpath(MOBILENET_V2_TOP).exists()
     assert skipped[0][1].endswith("is not a readable Keras weights file for mobilenet_v2 with its classifier "
                                   "(another network's file, or damaged): download it again")
+
+
+def test_import_on_a_full_disk_is_one_line_and_leaves_the_cache_clean(tmp_path, empty_cache, monkeypatch):
+    source = tmp_path / "usb"
+    source.mkdir()
+    keras_weights_file(source / MOBILENET_V2_TOP, include_top=True)
+
+    def disk_full(src, dst):
+        Path(dst).write_bytes(b"half a fi")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(models.shutil, "copyfile", disk_full)
+    with pytest.raises(DreamlibError, match=r"No space left on device\): check the folder and free space"):
+        models.import_weights(source)
+    assert [p.name for p in empty_cache.iterdir()] == []  # no half file under the real name, no temp file
 
 
 def test_import_from_missing_folder(tmp_path, empty_cache):
