@@ -110,8 +110,8 @@ class LossGradient:
         """Run ``len(shifts)`` ascent steps on ``x`` in one compiled call: (picture, losses).
 
         ``shifts``: one (dy, dx) roll per step; the picture is tiled when bigger than
-        ``tile_size``, each tile seen with ``margin`` pixels of context. Fewer losses than shifts
-        mean the loop stopped before the last step (its loss passed ``max_loss``, or was not finite).
+        ``tile_size``, each tile seen with ``margin`` pixels of context. A loss above ``max_loss``
+        (or not finite) ends the loop without its step: it is the last loss returned.
         """
         x = tf.convert_to_tensor(x, tf.float32)
         tiled = needs_tiles(x.shape[:2], tile_size)
