@@ -16,7 +16,6 @@ the way Lucid and Distill's "Feature Visualization" do it, from four small ideas
 numbers as well as pictures.
 """
 
-import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -41,6 +40,43 @@ class Visualization(NamedTuple):
         """The first (often the only) picture of the batch."""
         return self.images[0]
 
+    @property
+    def interrupted(self):
+        """True when Stop (an interrupt) ended the run before its last step."""
+        return False
+
+
+class Interrupted(Visualization):
+    """The pictures and losses of a run that Stop ended early."""
+
+    __slots__ = ()
+
+    @property
+    def interrupted(self):
+        return True
+
+
+class VisualizationStopped(KeyboardInterrupt):
+    """Stop (an interrupt) during ``visualize``: carries the pictures so far as ``result``.
+
+    A ``KeyboardInterrupt``, so that a loop of runs (a grid of channels) stops too, instead of
+    going on with the next run.
+    """
+
+    def __init__(self, result, steps):
+        super().__init__(f"stopped at step {len(result.losses)} of {steps}: the pictures made so far are "
+                         f"in this exception's .result")
+        self.result = result
+
+
+# visualize's own knobs, checked by dreamlib.knobs' rules (numpy numbers welcome)
+VISUALIZE_KNOBS = {k.name: k for k in (
+    knobs.Knob("size", int, 128, "side of the square pictures", low=32, high=4096, example=128),
+    knobs.Knob("batch", int, 1, "pictures optimised together", low=1, high=64, example=1),
+    knobs.Knob("learning_rate", float, 0.05, "Adam's learning rate", low=0, high=10, above=True, example=0.05),
+    knobs.Knob("preview_every", int, 16, "steps between preview updates", low=1, high=100_000, example=16),
+)}
+
 
 def check_visualize(backbone, objective, parameterization, transforms, size, batch, steps, learning_rate,
                     preview_every):
@@ -54,17 +90,12 @@ def check_visualize(backbone, objective, parameterization, transforms, size, bat
     if transforms is not None and not all(callable(t) for t in transforms):
         raise DreamlibError("transforms must be a list of transforms, such as "
                             "[transforms.pad(12), transforms.jitter(8)], or [] for none")
-    for name, value, low, high in (("size", size, 32, 4096), ("batch", batch, 1, 64),
-                                   ("preview_every", preview_every, 1, 100_000)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-            raise DreamlibError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+    for name, value in (("size", size), ("batch", batch), ("learning_rate", learning_rate),
+                        ("preview_every", preview_every)):
+        VISUALIZE_KNOBS[name].check(value)
     if network_input_size(backbone) is None and size < backbone.spec.min_size:
         raise DreamlibError(f"size {size} is below {backbone.name}'s minimum input: use at least "
                             f"{backbone.spec.min_size} px")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
-            or not 0 < learning_rate <= 10:
-        raise DreamlibError(f"learning_rate must be a number above 0 and at most 10 (0.05 is typical); "
-                            f"got {learning_rate!r}")
 
 
 def network_input_size(backbone):
@@ -73,16 +104,14 @@ def network_input_size(backbone):
     return None if shape[1] is None else (int(shape[1]), int(shape[2]))
 
 
-_COMPILED = weakref.WeakKeyDictionary()  # objective -> {network: its compiled value}
-
-
 def compiled_objective(backbone, objective):
     """``value(seen, pictures)``: the objective of the network's view ``seen`` and of the pictures.
 
     Compiled once per network and objective (any picture size, any batch), so that several
     visualisations of one objective - pixels or Fourier, with or without transforms - share it.
+    The compiled functions live on the objective and go when it goes.
     """
-    compiled = _COMPILED.setdefault(objective, {})
+    compiled = objective.__dict__.setdefault("_compiled", {})  # network -> its compiled value
     if backbone.model not in compiled:
         layers = [layer for layer in objective.layers if layer != INPUT]
         extractor = feature_extractor(backbone, layers) if layers else None
@@ -125,13 +154,15 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
     none); ``size`` and ``batch``: the pictures' side and count; ``learning_rate``: Adam's.
     ``seed`` fixes the start and every random transform; ``start`` (float RGB [0, 255]) replaces
     the random start. ``preview`` (a ``LivePreview``) is updated every ``preview_every`` steps.
-    Returns a ``Visualization`` (images, losses); an interrupt (Stop) returns the pictures so far.
+    Returns a ``Visualization`` (images, losses). Stop (an interrupt) raises
+    ``VisualizationStopped``, whose ``result`` holds the pictures so far (``interrupted`` True).
     """
     from keras.optimizers import Adam
     from tqdm.auto import tqdm
 
     check_visualize(backbone, objective, parameterization, transforms, size, batch, steps, learning_rate,
                     preview_every)
+    learning_rate = VISUALIZE_KNOBS["learning_rate"].check(learning_rate)
     image = parameterization
     if isinstance(parameterization, str):
         image = PARAMETERIZATIONS[parameterization](size, size, batch=batch, seed=seed)
@@ -154,8 +185,10 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
                 bar.set_postfix(objective=f"{losses[-1]:.4g}")
                 if preview is not None and (n % preview_every == 0 or n == steps):
                     preview.update(255.0 * np.asarray(image()[0]), f"{objective.description}: step {n}/{steps}")
-        except KeyboardInterrupt:  # Stop in a notebook: keep the pictures made so far
+        except KeyboardInterrupt:  # Stop in a notebook: keep the pictures made so far, and say so
             bar.set_description(f"{objective.description}: stopped at step {len(losses)}")
+            stopped = Interrupted(255.0 * np.asarray(image(), np.float32), losses)
+            raise VisualizationStopped(stopped, steps) from None
     return Visualization(255.0 * np.asarray(image(), np.float32), losses)
 
 
@@ -171,8 +204,8 @@ def objective_value(backbone, objective, images):
     layers = [layer for layer in objective.layers if layer != INPUT]
     acts = {INPUT: tf.constant(images / 255.0)}
     if layers:
-        fixed = network_input_size(backbone)
-        seen = images if fixed is None else tf.image.resize(images, fixed)
+        fixed = network_input_size(backbone)  # a classifier sees what visualize shows it: crop or pad
+        seen = images if fixed is None else 255.0 * crop_or_pad_to(*fixed)(images / 255.0, None)
         outputs = feature_extractor(backbone, layers)(backbone.preprocess(seen), training=False)
         acts.update(zip(layers, outputs if isinstance(outputs, (list, tuple)) else [outputs]))
     return float(objective(acts))

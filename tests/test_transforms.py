@@ -88,3 +88,11 @@ def test_blur_keeps_brightness_and_removes_noise():
     blurred = T.gaussian_blur(IMAGES, 1.0).numpy()
     assert blurred.shape == IMAGES.shape
     assert np.abs(np.diff(blurred, axis=2)).mean() < 0.5 * np.abs(np.diff(IMAGES.numpy(), axis=2)).mean()
+
+
+def test_the_standard_list_says_how_often_it_does_not_turn():
+    zeros, total = T.STANDARD_ANGLES.count(0), len(T.STANDARD_ANGLES)
+    assert (zeros, total) == (6, 26) and round(100 * zeros / total) == 23
+    doc = " ".join(T.standard_transforms.__doc__.split())
+    assert f"{zeros} of its {total} angles" in doc and f"({round(100 * zeros / total)} %)" in doc
+    assert min(T.STANDARD_SCALES) == pytest.approx(0.9) and max(T.STANDARD_SCALES) == pytest.approx(1.1)

@@ -185,5 +185,56 @@ def test_stop_keeps_the_pictures_made_so_far(backbone, objective, monkeypatch):
         return counted
 
     monkeypatch.setattr(module, "make_step", interrupted_after_three)
-    result = visualize(backbone, objective, **FAST)
-    assert len(result.losses) == 3 and result.image.shape == (48, 48, 3)
+    with pytest.raises(module.VisualizationStopped, match="stopped at step 3 of 8") as stop:
+        visualize(backbone, objective, **FAST)
+    result = stop.value.result
+    assert len(result.losses) == 3 and result.image.shape == (48, 48, 3) and result.interrupted
+    assert isinstance(stop.value, KeyboardInterrupt)  # a loop of runs stops, too
+    ran = []
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(3):  # a notebook's grid: Stop ends the loop, not just the current run
+            ran.append(visualize(backbone, objective, **FAST))
+    assert ran == []
+    assert not visualize(backbone, objective, **{**FAST, "steps": 2}).interrupted  # below the count
+
+
+@pytest.mark.parametrize("rate", [np.float32(0.05), np.float64(0.05), 1, np.int64(1)])
+def test_numpy_numbers_are_learning_rates(backbone, objective, rate):
+    assert len(visualize(backbone, objective, **{**FAST, "steps": 2}, learning_rate=rate).losses) == 2
+
+
+@pytest.mark.parametrize("rate", [True, "0.05", float("nan"), 11])
+def test_a_learning_rate_that_is_not_a_number_in_range_is_one_line(backbone, objective, rate):
+    with pytest.raises(DreamlibError, match="learning_rate must be a number above 0 and at most 10"):
+        visualize(backbone, objective, **FAST, learning_rate=rate)
+
+
+def test_compiled_objectives_go_with_their_objectives(backbone):
+    import gc
+    import weakref
+
+    from dreamlib.visualize import compiled_objective
+
+    made = [objectives.channel(LAYER, c) for c in range(3)]
+    for objective in made:
+        compiled_objective(backbone, objective)
+    assert compiled_objective(backbone, made[0]) is compiled_objective(backbone, made[0])
+    refs = [weakref.ref(objective) for objective in made]
+    del made, objective
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None]
+
+
+def test_objective_value_sees_a_classifier_picture_as_visualize_does():
+    import keras
+    import tensorflow as tf
+
+    from dreamlib.transforms import crop_or_pad_to
+
+    keras.utils.set_random_seed(1)
+    classifier = models.load_backbone("mobilenet", weights=None, include_top=True)
+    logit = objectives.class_logit(281)
+    picture = np.random.default_rng(0).uniform(0, 255, (96, 160, 3)).astype(np.float32)
+    seen = crop_or_pad_to(128, 128)(tf.constant(picture[None] / 255.0), None)[0].numpy() * 255.0
+    assert objective_value(classifier, logit, picture) == pytest.approx(
+        objective_value(classifier, logit, seen), rel=1e-4, abs=1e-4)
