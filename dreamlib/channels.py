@@ -43,6 +43,24 @@ def rank_channels(backbone, layer, image, count=None, weakest=False):
     return [(int(i), float(means[i])) for i in list(order)[:count]]
 
 
+def channel_count(backbone, layer):
+    """How many channels ``layer`` of ``backbone`` has, or one line naming the fix if it has no such layer."""
+    try:
+        return int(backbone.model.get_layer(layer).output.shape[-1])
+    except ValueError:
+        raise DreamlibError(f"{backbone.name} has no layer called {layer!r}: run `dreamlib layers "
+                            f"{backbone.name}` to list them") from None
+
+
+def check_channel(backbone, layer, index):
+    """``index`` (numpy whole numbers welcome) as an int, if ``layer`` has that channel; else one line."""
+    count = channel_count(backbone, layer)
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or not 0 <= index < count:
+        raise DreamlibError(f"{layer} has {count} channels: a channel is a whole number from 0 to {count - 1}; "
+                            f"got {index!r}")
+    return int(index)
+
+
 def choose_channels(backbone, layers, text, image=None):
     """{layer: [channel indices]} for the ``channels`` knob's ``text``, for each of ``layers``.
 
@@ -52,11 +70,7 @@ def choose_channels(backbone, layers, text, image=None):
     rank, chosen = parse_channels(text)
     result = {}
     for layer in layers:
-        try:
-            count = backbone.model.get_layer(layer).output.shape[-1]
-        except ValueError:
-            raise DreamlibError(f"{backbone.name} has no layer called {layer!r}: run `dreamlib layers "
-                                f"{backbone.name}` to list them") from None
+        count = channel_count(backbone, layer)
         if rank == "indices":
             missing = [i for i in chosen if i >= count]
             if missing:

@@ -464,7 +464,7 @@ def cmd_layers(args):
 
 def cmd_channels(args):
     from dreamlib import models
-    from dreamlib.channels import rank_channels
+    from dreamlib.channels import channel_count, rank_channels
     from dreamlib.dream import choose_model
 
     source, image = load_input(args.input, args.max_size)
@@ -476,11 +476,8 @@ def cmd_channels(args):
     layer = args.layer or list(backbone.spec.default_layers)[-1]
     if args.count < 1:
         raise DreamlibError(f"--count is how many channels to list, such as 10; got {args.count}")
-    from dreamlib.channels import choose_channels
-
-    choose_channels(backbone, [layer], "0")  # an unknown layer is named with the fix
+    total = channel_count(backbone, layer)  # an unknown layer is named with the fix
     ranked = rank_channels(backbone, layer, image, args.count, weakest=args.weakest)
-    total = backbone.model.get_layer(layer).output.shape[-1]
     which = "weakest responding" if args.weakest else "strongest"
     untrained = " (UNTRAINED network: random weights)" if backbone.untrained else ""
     print(f"The {len(ranked)} {which} of {total} channels of {layer} ({backbone.name}{untrained}) on "

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from dreamlib import knobs
+from dreamlib.channels import channel_count, check_channel
 from dreamlib.errors import DreamlibError
 from dreamlib.models import feature_extractor
 from dreamlib.objectives import INPUT, Objective, channel
@@ -84,6 +85,9 @@ def check_visualize(backbone, objective, parameterization, transforms, size, bat
     knobs.check({"steps": steps})
     if not isinstance(objective, Objective):
         raise DreamlibError("objective must be an Objective, e.g. objectives.channel(layer, 3)")
+    for layer in objective.layers:
+        if layer != INPUT:
+            channel_count(backbone, layer)  # an unknown layer is one line naming the fix
     if isinstance(parameterization, str) and parameterization not in PARAMETERIZATIONS:
         raise DreamlibError(f"parameterization must be one of {', '.join(PARAMETERIZATIONS)} "
                             f"(or a PixelImage / FourierImage); got {parameterization!r}")
@@ -96,6 +100,16 @@ def check_visualize(backbone, objective, parameterization, transforms, size, bat
     if network_input_size(backbone) is None and size < backbone.spec.min_size:
         raise DreamlibError(f"size {size} is below {backbone.name}'s minimum input: use at least "
                             f"{backbone.spec.min_size} px")
+
+
+def no_such_channel(backbone, objective, error):
+    """A DreamlibError for an objective that indexed past a layer's last channel, else None."""
+    if "out of bounds" not in str(error):
+        return None
+    counts = ", ".join(f"{layer} has {channel_count(backbone, layer)} channels" for layer in objective.layers
+                       if layer != INPUT)
+    return DreamlibError(f"{objective.description} asks for a channel a layer does not have ({counts}, "
+                         f"counted from 0): choose a smaller channel number")
 
 
 def network_input_size(backbone):
@@ -185,6 +199,8 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
                 bar.set_postfix(objective=f"{losses[-1]:.4g}")
                 if preview is not None and (n % preview_every == 0 or n == steps):
                     preview.update(255.0 * np.asarray(image()[0]), f"{objective.description}: step {n}/{steps}")
+        except (ValueError, tf.errors.InvalidArgumentError) as error:
+            raise (no_such_channel(backbone, objective, error) or error) from None
         except KeyboardInterrupt:  # Stop in a notebook: keep the pictures made so far, and say so
             bar.set_description(f"{objective.description}: stopped at step {len(losses)}")
             stopped = Interrupted(255.0 * np.asarray(image(), np.float32), losses)
@@ -194,7 +210,7 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
 
 def visualize_channel(backbone, layer, channel_index, **options):
     """The picture that most excites channel ``channel_index`` of ``layer``; see ``visualize``."""
-    return visualize(backbone, channel(layer, channel_index), **options)
+    return visualize(backbone, channel(layer, check_channel(backbone, layer, channel_index)), **options)
 
 
 def objective_value(backbone, objective, images):
@@ -208,7 +224,10 @@ def objective_value(backbone, objective, images):
         seen = images if fixed is None else 255.0 * crop_or_pad_to(*fixed)(images / 255.0, None)
         outputs = feature_extractor(backbone, layers)(backbone.preprocess(seen), training=False)
         acts.update(zip(layers, outputs if isinstance(outputs, (list, tuple)) else [outputs]))
-    return float(objective(acts))
+    try:
+        return float(objective(acts))
+    except (ValueError, tf.errors.InvalidArgumentError) as error:
+        raise (no_such_channel(backbone, objective, error) or error) from None
 
 
 def high_frequency_energy(image, cutoff=0.25):

@@ -56,6 +56,19 @@ def test_choose_channels_checks_numbers_and_needs_the_picture_for_ranks(random_m
     assert [len(v) for v in chosen.values()] == [3, 3]
 
 
+def test_channel_count_and_check_channel_name_the_fix(random_mobilenet_v2):
+    from dreamlib.channels import channel_count, check_channel
+
+    assert channel_count(random_mobilenet_v2, LAYER) == 96
+    with pytest.raises(DreamlibError, match="no layer called 'block_99'.*dreamlib layers"):
+        channel_count(random_mobilenet_v2, "block_99")
+    assert check_channel(random_mobilenet_v2, LAYER, np.int64(95)) == 95
+    assert type(check_channel(random_mobilenet_v2, LAYER, np.int32(3))) is int
+    for bad in (96, -1, True, 2.0, "3"):
+        with pytest.raises(DreamlibError, match="a channel is a whole number from 0 to 95"):
+            check_channel(random_mobilenet_v2, LAYER, bad)
+
+
 def test_on_channels_keeps_only_those_channels():
     acts = {"a": tf.constant(np.arange(2 * 2 * 4, dtype=np.float32).reshape(1, 2, 2, 4))}
     kept = objectives.on_channels(objectives.mean_activation("a"), "a", [1, 3])

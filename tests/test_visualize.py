@@ -136,10 +136,18 @@ def test_bad_parameters_are_explained(backbone, objective, kwargs, message):
 def test_bad_objectives_and_channels_are_explained(backbone):
     with pytest.raises(DreamlibError, match="Objective"):
         visualize(backbone, "block_3_expand_relu", **FAST)
-    with pytest.raises(DreamlibError, match="channels"):
+    with pytest.raises(DreamlibError, match="has 96 channels: a channel is a whole number from 0 to 95"):
         visualize_channel(backbone, LAYER, 999, **FAST)
     with pytest.raises(DreamlibError, match="no layer called"):
         visualize_channel(backbone, "block_99", 0, **FAST)
+    with pytest.raises(DreamlibError, match="no layer called"):
+        visualize(backbone, objectives.channel("block_99", 0), **FAST)
+    too_far = objectives.channel(LAYER, 999)  # built without a network: checked where it meets one
+    with pytest.raises(DreamlibError, match=f"{LAYER} has 96 channels, counted from 0"):
+        visualize(backbone, too_far, **FAST)
+    with pytest.raises(DreamlibError, match=f"{LAYER} has 96 channels, counted from 0"):
+        objective_value(backbone, too_far, np.full((48, 48, 3), 127.5, np.float32))
+    assert visualize_channel(backbone, LAYER, np.int64(2), **FAST).losses  # numpy whole numbers are channels
 
 
 @pytest.mark.real_weights
