@@ -153,6 +153,25 @@ def default_objective(model, layers=None, kind="sum_of_squares", border=0, chann
                            channels)
 
 
+def channel_objective(backbone, layers=None, kind="sum_of_squares", border=0, channels=None, picture=None):
+    """``default_objective`` on ``backbone`` with only the ``channels`` knob's channels of each layer.
+
+    ``channels``: "3,7,12", "strongest:5" or "weakest:5" (ranked on ``picture``), or None for all;
+    the recipe (saved with each picture) keeps the knob's text.
+    """
+    made = default_objective(backbone.name, layers, kind, border)
+    if channels is None:
+        return made
+    from dreamlib.channels import choose_channels
+
+    knobs.knob("channels").check(channels)
+    chosen = choose_channels(backbone, made.recipe["layers"], channels, picture)
+    recipe = {**made.recipe, "channels": channels}
+    made = default_objective(backbone.name, made.recipe["layers"], kind, border, chosen)
+    made.recipe = recipe
+    return made
+
+
 class Dreamer:
     """A backbone, an objective and their compiled gradient, ready to dream many times."""
 
@@ -299,16 +318,8 @@ def build_dreamer(model=None, layers=None, objective="sum_of_squares", border=0,
         return Dreamer(objective=objective_for(backbone), backbone=backbone)
     if isinstance(layers, str):
         layers = knobs.parse_layer_weights(layers)
-    made = default_objective(backbone.name, layers, objective, border)
-    if channels is not None:
-        from dreamlib.channels import choose_channels
-
-        knobs.knob("channels").check(channels)
-        chosen = choose_channels(backbone, made.recipe["layers"], channels, picture)
-        recipe = {**made.recipe, "channels": channels}
-        made = default_objective(backbone.name, made.recipe["layers"], objective, border, chosen)
-        made.recipe = recipe
-    return Dreamer(objective=made, backbone=backbone)
+    return Dreamer(objective=channel_objective(backbone, layers, objective, border, channels, picture),
+                   backbone=backbone)
 
 
 def dream(image, model=None, layers=None, objective="sum_of_squares", border=0,

@@ -272,3 +272,21 @@ def test_channels_are_checked_and_dreamed_with_and_saved(ex, tmp_path):
     assert "channels" not in ex.dream(wait=True).record.objective
     ex.guide_choice.value = "coffee"
     assert ex.channels.disabled  # the guide decides what grows
+
+
+def test_ranked_channels_are_ranked_again_on_each_new_picture(ex, monkeypatch):
+    from dreamlib.widgets import panel
+
+    ex.channels.value = "strongest:2"
+    key, make = ex._objective()
+    assert make().recipe["channels"] == "strongest:2"
+    # a new picture in the old one's memory (CPython reuses ids): the key must still change
+    same_place = ex.picture
+    monkeypatch.setattr(panel, "chosen_picture", lambda *args: (same_place, None))
+    ex.image_choice.value = "coffee"
+    assert ex.picture is same_place and ex._objective()[0] != key
+    monkeypatch.undo()
+    ex.channels.value = "3,7"          # numbered channels do not depend on the picture
+    numbered = ex._objective()[0]
+    ex.image_choice.value = "coffee"
+    assert ex._objective()[0] == numbered

@@ -74,6 +74,7 @@ class Explorer(Controls):
         self._image_problem = self._guide_problem = self._model_problem = None
         self._syncing = False
         self._guide_version = 0
+        self._picture_version = 0  # counts the pictures loaded: ranked channels are ranked on the picture
         self._run = self._starting = None  # what Save records with self.result; that of the dream running
         self.worker = DreamThread(self._say, self._stepped, self._show, self._finished)
 
@@ -145,6 +146,7 @@ class Explorer(Controls):
         self.status.value = "Press Dream."
 
     def _load_picture(self):
+        self._picture_version += 1  # a new picture: channels ranked on the old one are stale
         try:
             self.picture, self._image_problem = chosen_picture(self.image_choice, self.image_upload,
                                                                self.max_size.value)
@@ -249,24 +251,14 @@ class Explorer(Controls):
             layer = guide_layer(backbone, None if self.guide_layer.value == AUTO_LAYER else self.guide_layer.value)
             key = (backbone.name, backbone.untrained, "guide", self._guide_version, layer)
             return key, lambda: guided_objective(backbone, guide, layer)
-        from dreamlib.dream import default_objective
+        from dreamlib.dream import channel_objective
 
         weights, channels, picture = self._parse_layers(), self.channel_text(), self.picture
-
-        def make():
-            if channels is None:
-                return default_objective(backbone.name, weights)
-            from dreamlib.channels import choose_channels
-
-            made = default_objective(backbone.name, weights, channels=choose_channels(backbone, weights, channels,
-                                                                                      picture))
-            made.recipe = {**made.recipe, "channels": channels}
-            return made
-
         # strongest and weakest channels are ranked on the picture: a new picture, a new objective
         ranked = channels is not None and knobs.parse_channels(channels)[0] != "indices"
         return (backbone.name, backbone.untrained, "layers", tuple(weights.items()), channels,
-                id(picture) if ranked else None), make
+                self._picture_version if ranked else None), \
+            lambda: channel_objective(backbone, weights, channels=channels, picture=picture)
 
     def dream(self, wait=False):
         """Start dreaming in a background thread (``wait=True``: finish first and return the result)."""
