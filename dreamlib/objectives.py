@@ -147,8 +147,9 @@ def class_logit(label, layer="conv_preds"):
         index, name = class_index(label), label
     else:
         index, name = int(label), str(label)
-    return Objective(lambda acts: tf.reduce_mean(acts[layer][..., index]), [layer],
-                     f"class_logit({name})")
+    made = channel(layer, index)  # the class's score is one channel of the class layer
+    made.description = f"class_logit({name})"
+    return made
 
 
 def diversity(layer):
