@@ -64,7 +64,8 @@ class LossGradient:
         return loss, tape.gradient(loss, x)
 
     def _tiled_loss_and_gradient(self, x, rows, cols, margin):
-        return gradient_by_tiles(x, self._loss_and_gradient, rows, cols, margin)
+        return gradient_by_tiles(x, self._loss_and_gradient, rows, cols, margin,
+                                 self.objective.area_power)
 
     def __call__(self, x):
         loss, gradient = self.loss_and_gradient(tf.convert_to_tensor(x, tf.float32))
@@ -97,7 +98,8 @@ class LossGradient:
                 break
             rolled = tf.roll(x, shifts[i], axis=[0, 1])
             if tiled:
-                loss, gradient = gradient_by_tiles(rolled, self._loss_and_gradient, rows, cols, margin)
+                loss, gradient = gradient_by_tiles(rolled, self._loss_and_gradient, rows, cols, margin,
+                                                  self.objective.area_power)
             else:
                 loss, gradient = self._loss_and_gradient(rolled)
             losses = losses.write(i, loss)

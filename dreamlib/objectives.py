@@ -12,12 +12,17 @@ from dreamlib.knobs import parse_layer_weights  # noqa: F401 (the --layers text,
 
 
 class Objective:
-    """A scalar function of named layer activations; supports ``+``, ``-`` and ``*`` by numbers."""
+    """A scalar function of named layer activations; supports ``+``, ``-`` and ``*`` by numbers.
 
-    def __init__(self, fn, layers, description):
+    ``area_power`` says how the value grows with the picture's area: 0 for means (most objectives
+    here), 0.5 for norms. Tiles use it to scale each window's gradient to the whole picture's.
+    """
+
+    def __init__(self, fn, layers, description, area_power=0.0):
         self.fn = fn
         self.layers = tuple(dict.fromkeys(layers))
         self.description = description
+        self.area_power = area_power
         self.recipe = None  # {"layers": {layer: weight}, "objective": kind, "border": n}: weighted_layers
 
     def __call__(self, activations):
@@ -28,8 +33,10 @@ class Objective:
             return self  # lets sum() start from 0
         if not isinstance(other, Objective):
             return NotImplemented
+        # a norm plus a mean has no single area power: tiles then scale it as a mean
+        power = self.area_power if self.area_power == other.area_power else 0.0
         return Objective(lambda acts: self(acts) + other(acts), self.layers + other.layers,
-                         f"{self.description} + {other.description}")
+                         f"{self.description} + {other.description}", power)
 
     __radd__ = __add__
 
@@ -37,7 +44,7 @@ class Objective:
         if not isinstance(factor, (int, float)):
             return NotImplemented
         return Objective(lambda acts: float(factor) * self(acts), self.layers,
-                         f"{factor:g} * {self.description}")
+                         f"{factor:g} * {self.description}", self.area_power)
 
     __rmul__ = __mul__
 
@@ -89,7 +96,8 @@ def sum_of_squares(layer, border=0, divide_by="whole"):
 
 def l2_norm(layer):
     """L2 norm of the layer's activations (article C): its gradient points along 2·Σ x·∂x/∂p."""
-    return Objective(lambda acts: tf.norm(tf.reshape(acts[layer], [-1])), [layer], f"l2({layer})")
+    return Objective(lambda acts: tf.norm(tf.reshape(acts[layer], [-1])), [layer], f"l2({layer})",
+                     area_power=0.5)
 
 
 def channel(layer, index):
@@ -108,7 +116,7 @@ def on_channels(objective, layer, indices):
         return objective({**acts, layer: tf.gather(acts[layer], indices, axis=-1)})
 
     shown = ", ".join(map(str, indices[:8])) + (", ..." if len(indices) > 8 else "")
-    return Objective(fn, objective.layers, f"{objective.description}[channels {shown}]")
+    return Objective(fn, objective.layers, f"{objective.description}[channels {shown}]", objective.area_power)
 
 
 def weighted_layers(layer_weights, kind="sum_of_squares", border=0, channels=None):
@@ -207,4 +215,4 @@ def for_picture(objective, index):
     def fn(acts):
         return objective({name: a[index:index + 1] for name, a in acts.items()})
 
-    return Objective(fn, objective.layers, f"{objective.description} on picture {index}")
+    return Objective(fn, objective.layers, f"{objective.description} on picture {index}", objective.area_power)

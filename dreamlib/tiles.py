@@ -87,15 +87,18 @@ def tile_grid(shape, tile_size):
             tf.constant(tile_edges(shape[1], tile_size), tf.int32))
 
 
-def gradient_by_tiles(x, gradient_fn, rows, cols, margin):
+def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0):
     """(loss, gradient) of image ``x`` put together tile by tile; runs eagerly and compiled.
 
     Tile (i, j) spans ``rows[i]:rows[i+1]`` x ``cols[j]:cols[j+1]``; ``gradient_fn`` sees it with
-    ``margin`` pixels of context (see ``window``) and only the tile's part of the gradient is kept. dreamlib's
-    objectives are means over a layer, so a window's gradient is larger than the whole image's by
-    (image / window) pixels: each is scaled back by its window's share of the image, which makes
-    the pieces agree in size. The loss is the tiles' losses weighted by each tile's share: with
-    one tile, exactly the untiled loss, and close to it with many (so ``max_loss`` means the same).
+    ``margin`` pixels of context (see ``window``) and only the tile's part of the gradient is kept.
+    Most objectives are means over a layer (``area_power`` 0), so a window's gradient is larger
+    than the whole image's by (image / window) pixels: each is scaled back by its window's share
+    of the image, which makes the pieces agree in size. The loss is the tiles' losses weighted by
+    each tile's share: with one tile, exactly the untiled loss, and close to it with many (so
+    ``max_loss`` means the same). A norm (``area_power`` 0.5) is the square root of a sum of
+    squares, and its gradient depends on the whole picture's sum: the tiles add up the sum's
+    gradient and the sum, and the norm's gradient is made from both at the end.
     """
     height, width = tf.shape(x)[0], tf.shape(x)[1]
     area = tf.cast(height * width, tf.float32)
@@ -112,18 +115,28 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin):
             loss, g = gradient_fn(x[above:below, before:after])
             window_share = tf.cast((below - above) * (after - before), tf.float32) / area
             tile_share = tf.cast((bottom - top) * (right - left), tf.float32) / area
-            total += tf.cast(loss, tf.float32) * tile_share
-            kept = g[top - above:bottom - above, left - before:right - before] * window_share
+            loss = tf.cast(loss, tf.float32)
+            if area_power:  # value = S ** power for a sum S over positions: tiles add up S instead
+                total += loss ** (1 / area_power) * tile_share / window_share
+                g = g * loss ** ((1 - area_power) / area_power) / area_power  # the gradient of S
+            else:
+                total += loss * tile_share
+                g = g * window_share
+            kept = g[top - above:bottom - above, left - before:right - before]
             pieces = pieces.write(j, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
         strips = strips.write(i, tf.transpose(pieces.concat(), [1, 0, 2]))
-    return total, tf.reshape(strips.concat(), tf.shape(x))  # the shape, known to the compiler
+    gradient = tf.reshape(strips.concat(), tf.shape(x))  # the shape, known to the compiler
+    if area_power:  # back from S to S ** power, with the whole picture's S
+        return total ** area_power, gradient * area_power * total ** (area_power - 1)
+    return total, gradient
 
 
-def tiled_gradient(x, gradient_fn, tile_size, margin=0):
+def tiled_gradient(x, gradient_fn, tile_size, margin=0, area_power=0.0):
     """(loss, gradient) of image ``x`` computed tile by tile (tiles of at most ``tile_size``)
     with ``margin`` pixels of context around each.
 
-    ``gradient_fn(window) -> (loss, gradient)``; a ``LossGradient`` runs its compiled tile loop.
+    ``gradient_fn(window) -> (loss, gradient)``; a ``LossGradient`` runs its compiled tile loop
+    (with its objective's ``area_power``); for any other, ``area_power`` is that of its objective.
     """
     x = tf.convert_to_tensor(x, tf.float32)
     if not needs_tiles(x.shape[:2], tile_size):
@@ -133,7 +146,7 @@ def tiled_gradient(x, gradient_fn, tile_size, margin=0):
     if hasattr(gradient_fn, "tiled_loss_and_gradient"):
         loss, gradient = gradient_fn.tiled_loss_and_gradient(x, rows, cols, margin)
         return float(loss), gradient
-    return gradient_by_tiles(x, gradient_fn, rows, cols, margin)
+    return gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power)
 
 
 def random_shift(max_shift, rng):

@@ -122,3 +122,17 @@ def test_the_margin_makes_tiles_seamless(random_mobilenet_v2):
     _, seamless = tiled_gradient(x, gradient, 512, margin=MARGIN)
     assert relative_error(plain, whole) > 0.15
     assert relative_error(seamless, whole) < 0.05
+
+
+def test_tiles_scale_a_norm_objective_like_the_whole_picture(random_mobilenet_v2):
+    # an L2 norm grows with the square root of the area: corner, edge and middle windows differ in
+    # size, so scaling them as means would make some tiles dream harder than others
+    x = random_mobilenet_v2.preprocess(resize_image(load_image("astronaut"), (704, 704)))
+    norm = weighted_layers(random_mobilenet_v2.spec.default_layers, "l2")
+    assert norm.area_power == 0.5
+    whole_loss, whole = LossGradient(random_mobilenet_v2, norm)(x)
+    tiled_loss, tiled = tiled_gradient(x, LossGradient(random_mobilenet_v2, norm), 256, margin=MARGIN)
+    norm.area_power = 0.0  # what the tiles did before they knew: scaled as a mean
+    _, as_mean = tiled_gradient(x, LossGradient(random_mobilenet_v2, norm), 256, margin=MARGIN)
+    assert relative_error(tiled, whole) < 0.05 < relative_error(as_mean, whole)
+    assert abs(tiled_loss - float(whole_loss)) < 0.05 * float(whole_loss)
