@@ -12,7 +12,7 @@ import numpy as np
 
 from dreamlib import knobs
 from dreamlib.errors import DreamlibError
-from dreamlib.images import resize_image, save_animation  # noqa: F401 (save_animation: notebook 04 imports it from here)
+from dreamlib.images import resize_image
 
 
 def zoom_in(img, zoom):
