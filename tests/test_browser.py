@@ -166,8 +166,8 @@ def test_explorer_cell_dreams_in_jupyterlab(lab, chrome):
 
     def dreamed(driver):
         now = _preview(driver)
-        return now if now and now[0] != first[0] and "done" in driver.find_element(
-            By.CSS_SELECTOR, ".dreamlib-explorer").text else None
+        finished = "done: 2/2 octaves" in driver.find_element(By.CSS_SELECTOR, ".dreamlib-explorer").text
+        return now if now and now[0] != first[0] and finished else None  # not "octave 1/2 done"
 
     after = wait.until(dreamed, "the preview never changed after Dream")
     assert after[1] == PREVIEW_WIDTH
