@@ -233,7 +233,7 @@ class Dreamer:
                 tiled = needs_tiles(shape, s.tile_size)
                 jitter = s.jitter if s.jitter is not None else (s.tile_size if tiled else 0)
                 record.tiles.append(len(tile_slices(shape, s.tile_size)) if tiled else 1)
-                bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[0]}x{shape[1]}")
+                bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[1]}x{shape[0]}")  # width x height
 
                 def run_steps(x, count, jitter=jitter):
                     drawn_from = rng.bit_generator.state

@@ -193,3 +193,8 @@ def test_the_compiled_tensor_dream_is_the_step_by_step_one(dreamer, cat, tile_si
     reference = reference_dream(dreamer, cat, settings)
     assert np.abs(ours.image - reference).mean() < 0.02 and np.abs(ours.image - reference).max() < 0.5
     assert np.abs(ours.image - cat).mean() > 1
+
+
+def test_the_progress_bar_names_each_octave_width_by_height(dreamer, cat, capsys):
+    dreamer.dream(cat[:40, :60], DreamSettings(steps=1, octaves=1), progress=True)
+    assert "octave 1/1 60x40" in capsys.readouterr().err  # as the saved line says it: 60x40
