@@ -74,7 +74,8 @@ def test_metadata_is_complete_and_twine_accepts_it(dist):
     wheel, sdist = dist
     meta = zipfile.ZipFile(wheel).read(f"dreamlib-{wheel.name.split('-')[1]}.dist-info/METADATA").decode()
     for field in ("Author: ", "License-Expression: MIT", "License-File: LICENSE", "Classifier: ",
-                  "Requires-Python: >=3.10", "Description-Content-Type: text/markdown", "Keywords: "):
+                  "Requires-Python: >=3.10", "Description-Content-Type: text/markdown", "Keywords: ",
+                  "Project-URL: Homepage, https://github.com/"):   # the course's home: [project.urls]
         assert field in meta, f"METADATA lacks {field!r}"
     check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
                            capture_output=True, text=True, timeout=120)

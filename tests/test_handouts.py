@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("handouts", ROOT / "tools" / "handouts.py")
 handouts = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(handouts)
+spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
+install_cell = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(install_cell)
 
 TF_START = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
@@ -345,3 +348,40 @@ def test_bad_choice_is_one_line_and_status_2(tmp_path):
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stderr.strip().count("\n") == 0
     assert "no notebook '9'" in run.stderr and not list(tmp_path.iterdir())
+
+
+# --- the lone notebook knows its source: one setting, [project.urls] Homepage -------------------
+
+def test_one_setting_makes_the_colab_links_install_cell_stuck_links_and_readme():
+    import tomllib
+
+    home = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Homepage"]
+    assert install_cell.HOME == home and home.startswith("https://github.com/")
+    owner_name = home.removeprefix("https://github.com/")
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+    assert install_cell.main(["--check"]) == 0, "run python tools/install_cell.py, then tools/student.py"
+    assert install_cell.main(["--check", *map(str, notebooks)]) == 0
+    readme = (ROOT / "README.md").read_text()
+    for path in notebooks:
+        cells = json.loads(path.read_text())["cells"]
+        colab = f"https://colab.research.google.com/github/{owner_name}/blob/main/notebooks/{path.name}"
+        assert "".join(cells[0]["source"]).startswith(f"[Open in Colab]({colab})"), path
+        assert colab in readme
+        install = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+        assert 'os.environ.get("DREAMLIB_SOURCE", "dreamlib")' in install   # the name until it is on PyPI
+        assert f"{home}/releases" in install and f"git+{home}.git" in install   # the wheel route, named
+        stuck = [line for c in cells if c["cell_type"] == "markdown"
+                 for line in "".join(c["source"]).splitlines() if "Stuck?" in line]
+        assert stuck == [f"Stuck? The solved notebook is [solutions/{path.name}]({home}/blob/main/solutions/"
+                         f"{path.name}) - look only after trying."], path
+    assert f"**{home}**" in readme and "that is where the course will be published" in readme
+
+
+def test_stuck_sentence_gets_a_line_of_its_own_and_stays_one():
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": [
+        "## Exercises\n", "\n", "Run the check. Stuck? The solved notebook is `solutions/x.ipynb` in the\n",
+        "course repository - look only\n", "after trying.\n", "\n", "**Exercise 1**"]}]}
+    once = install_cell.with_stuck_sentence(nb, "04_x")
+    text = "".join(once["cells"][0]["source"])
+    assert text == ("## Exercises\n\nRun the check.\n" + install_cell.stuck_sentence("04_x") + "\n\n**Exercise 1**")
+    assert install_cell.with_stuck_sentence(json.loads(json.dumps(once)), "04_x") == once
