@@ -24,7 +24,7 @@ One module per course idea:
 - ``parameterize`` how a visualisation represents its picture: pixels or a decorrelated Fourier image
 - ``transforms`` random pad, jitter, scale and rotation a visualisation must survive
 - ``display``    live previews in notebooks
-- ``exercises``  checks for the notebooks' exercises
+- ``exercises``  the notebooks' exercises: specs (one module a notebook), the learner's check, the grader
 - ``cli``        the ``dreamlib`` command line
 - ``quiet``      TensorFlow's C++ log lines kept off the terminal
 """

@@ -1,4 +1,5 @@
-"""Checks for the notebooks' exercises: a learner runs one and reads whether the answer works."""
+"""The first exercise checks: ``check(answer, test, hint)`` and ``is_right`` (expected values kept out
+of the notebooks). Being replaced by ``Implementation`` and ``Question`` specs (see ``core``)."""
 
 import dis
 
