@@ -14,6 +14,8 @@ NO_GUIDE = "none"
 AUTO_LAYER = "model's choice"
 RANDOM_WEIGHTS_TEXT = "random weights (untrained, for testing)"
 WIDE = {"description_width": "initial"}
+# what a saved or exported notebook shows where the live panel was (no kernel, no widget state)
+SAVED_TEXT = "The dream explorer: an interactive panel that needs a running Jupyter kernel (run this cell)."
 
 # knob: (ipywidgets class, label, options), shown three to a row in this order
 KNOB_CONTROLS = {
@@ -104,7 +106,12 @@ class Controls:
                        self.guide_upload, self.guide_layer, self.folder]
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live panel for a running kernel; one line (SAVED_TEXT) for a saved or exported page."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if bundle:
+            bundle["text/plain"] = SAVED_TEXT
+            bundle["text/html"] = f"<p><em>{html.escape(SAVED_TEXT)}</em></p>"
+        return bundle
 
     def knob_values(self):
         """``{knob: value}`` of the knob controls, each in its knob's type."""
