@@ -7,7 +7,7 @@ NOTEBOOK_ENV := DREAMLIB_QUICK=1 DREAMLIB_ALLOW_RANDOM_WEIGHTS=1
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --durations=0
 
 .PHONY: help install demo test unit-tests notebook-tests grading-tests dist-tests student grade \
-	clean-notebooks handouts bench clean
+	clean-notebooks handouts release bench clean
 
 help:
 	@echo "make demo             set up .venv and dream the bundled cat picture"
@@ -16,8 +16,10 @@ help:
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make student          write the student edition notebooks/ from solutions/ (nbgrader)"
 	@echo "make grade SUBMISSIONS=DIR  autograde DIR/<student>/*.ipynb into course/grades.csv (nbgrader)"
-	@echo "make handouts         workshop handouts: one offline HTML file per notebook, student and instructor"
-	@echo "                      editions, in build/handouts/ (QUICK=1 for quick settings, NOTEBOOKS=03,04 to choose)"
+	@echo "make handouts         workshop handouts: one offline HTML file per notebook; hand out build/handouts/student/"
+	@echo "                      (QUICK=1 quick settings, NOTEBOOKS=03,04 to choose, SOLUTIONS_URL=where you will"
+	@echo "                      publish the solutions); build/handouts/instructor/ has the solutions: do not copy it"
+	@echo "make release          the sdist and wheel in dist/, checked by twine: ready to upload"
 	@echo "make bench            time the dream engine (benchmarks/bench_dream.py)"
 
 $(STAMP): pyproject.toml
@@ -69,12 +71,25 @@ dist-tests: $(STAMP)
 clean-notebooks: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py
 
-# QUICK=1: quick settings; NOTEBOOKS=03,04: only those (default all). See tools/handouts.py.
+# QUICK=1: quick settings; NOTEBOOKS=03,04: only those (default all); SOLUTIONS_URL: where the
+# presenter will publish the solutions (the student pages' Stuck? line). See tools/handouts.py.
 # The student edition is made from notebooks/, which `make student` first brings up to date.
 QUICK ?= 0
 NOTEBOOKS ?= all
+SOLUTIONS_URL ?=
 handouts: student
-	$(BIN)/python tools/handouts.py --notebooks $(NOTEBOOKS) $(if $(filter 1 yes true,$(QUICK)),--quick)
+	$(BIN)/python tools/handouts.py --notebooks $(NOTEBOOKS) $(if $(filter 1 yes true,$(QUICK)),--quick) \
+		$(if $(SOLUTIONS_URL),--solutions-url "$(SOLUTIONS_URL)")
+
+# What an upload needs: the notebooks in step with the course's home ([project.urls]), then the
+# sdist and wheel in dist/ (python -m build), checked as PyPI would (twine check --strict).
+release: $(STAMP)
+	$(BIN)/python tools/install_cell.py --check
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+	@echo "dist/ is ready: attach dist/*.whl to a release of the course's home (README, On Colab), and/or"
+	@echo "upload to PyPI with: $(BIN)/python -m twine upload dist/*"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dream.py

@@ -149,3 +149,13 @@ def test_install_cell_takes_a_wheel_file_as_its_source(dist, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     assert f"pip install {wheel}" in run.stdout and "Settings: FULL" in run.stdout
     assert "dreamlib from " + str(tmp_path / "venv") in run.stdout
+
+
+def test_make_release_checks_the_home_builds_and_runs_twine_check():
+    """`make release` readies the upload: the commands it runs (make -n; the wheel itself is tested above)."""
+    plan = subprocess.run(["make", "-n", "release", "STAMP="], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    steps = plan.stdout.splitlines()
+    order = [next(i for i, s in enumerate(steps) if needle in s) for needle in
+             ("tools/install_cell.py --check", "-m build --outdir dist", "-m twine check --strict dist/*")]
+    assert order == sorted(order)

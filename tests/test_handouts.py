@@ -91,10 +91,16 @@ def test_tf_log_lines_go_and_warnings_a_learner_needs_stay():
     assert handouts.without_tf_log_lines(TF_START + USER_WARNING) == USER_WARNING
 
 
-def test_drop_tensorflow_logs_removes_streams_left_empty():
-    nb, _ = handouts.DropTensorFlowLogs().preprocess(executed_notebook(), {})
+def test_warnings_leave_with_their_source_line_and_other_stderr_is_plain_output():
+    warning = ("/build/x/dream.py:180: UserWarning: vgg19 runs with RANDOM weights\n"
+               "  self.backbone = load_backbone(model)\n")
+    assert handouts.without_warnings(TF_START + warning + "dreaming: 40/40\n") == "dreaming: 40/40\n"
+    assert handouts.without_warnings("a.py:3: DeprecationWarning: old\n  x()\n  indented text\n") == ""
+    nb = executed_notebook()
+    nb.cells[1].outputs.append(nbformat.v4.new_output("stream", name="stderr", text=warning + "note\n"))
+    nb, _ = handouts.DropWarnings().preprocess(nb, {})
     outputs = nb.cells[1].outputs
-    assert [(o.name, o.text) for o in outputs] == [("stderr", USER_WARNING), ("stdout", "hello\n")]
+    assert [(o.name, o.text) for o in outputs] == [("stdout", "hello\n"), ("stdout", "note\n")]   # no pink box
 
 
 def test_progress_bar_becomes_text_and_other_widgets_a_note():
@@ -141,8 +147,92 @@ def test_page_is_self_contained():
     assert 'src="data:image/gif;base64,' in page and "IPython.core.display.Image" not in page
     assert "dreaming: 100%|##########| 40/40 [00:01&lt;00:00]" in page
     assert "I0000" not in page and "absl::InitializeLog" not in page and "WARNING:tensorflow" not in page
-    assert "UserWarning: vgg19 runs with RANDOM weights" in page
+    assert "UserWarning" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page
     assert "An interactive panel appears here" in page
+    assert "Instructor edition: this page shows the solutions" in page
+    student = handouts.to_html(executed_notebook(), "test handout", "student")
+    assert "Instructor edition" not in student
+
+
+def test_build_machine_paths_are_left_out():
+    home, prefix = str(Path.home()), sys.prefix
+    nb = executed_notebook()
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=(
+            "dreamlib 0.1.0 | Python 3.11.7\n"
+            f"  dreamlib from {ROOT}/dreamlib\n  Python is {prefix}/bin/python\nDevice: CPU only\n")),
+        nbformat.v4.new_output("display_data", data={"text/markdown": f"not in `{home}/.keras/models`",
+                                                     "text/plain": "x"}),
+        nbformat.v4.new_output("stream", name="stdout", text="saved /tmp/handout_abc/dreams/cat.png\n")]
+    paths = handouts.build_paths("/tmp/handout_abc")
+    page = handouts.to_html(nb, "paths", "student", paths)
+    for path in {str(ROOT), home, prefix, "/tmp/handout_abc", os.path.realpath(prefix)}:
+        assert path not in page, path
+    assert "Device: CPU only" in page and "dreamlib from" not in page and "Python is" not in page
+    assert "~/.keras/models" in page and "saved dreams/cat.png" in page
+
+
+STUCK_NOTEBOOK = "04_tiling_big_images"
+
+
+def _exercises_cell():
+    return nbformat.v4.new_markdown_cell("## Exercises\n\n" + install_cell.stuck_sentence(STUCK_NOTEBOOK)
+                                         + "\n\n**Exercise 1**")
+
+
+def test_student_pages_say_where_the_solutions_will_be_or_that_they_are_not_here():
+    nb = executed_notebook()
+    nb.cells.append(_exercises_cell())
+    page = handouts.to_html(nb, "t", "student")
+    assert "solutions/" not in page and "Stuck? Ask the presenter: the solutions are not in these handouts." in page
+    nb = executed_notebook()
+    nb.cells.append(_exercises_cell())
+    page = handouts.to_html(nb, "t", "student", solutions_url="https://example.org/ws/answers")
+    assert 'href="https://example.org/ws/answers"' in page and "solutions/" not in page
+    nb = executed_notebook()
+    nb.cells.append(_exercises_cell())
+    assert install_cell.solution_url(STUCK_NOTEBOOK) in handouts.to_html(nb, "t", "instructor")
+
+
+def test_a_live_display_and_a_widget_keep_what_each_cell_showed(tmp_path):
+    """A picture updated by a later cell (LivePreview) and a progress bar stay as their cell left them."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+                    "from IPython.display import display\n"
+                    "h = display({'text/plain': 'shown by cell 1'}, raw=True, display_id=True)"),
+                nbformat.v4.new_code_cell("h.update({'text/plain': 'shown by cell 2'}, raw=True)\n"
+                                          "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), desc='steps'): pass"),
+                nbformat.v4.new_code_cell("h.update({'text/plain': 'shown by cell 3'}, raw=True)\n"
+                                          "h2 = display({'text/plain': 'cell 3 own'}, raw=True, display_id=True)\n"
+                                          "h2.update({'text/plain': 'cell 3 updated'}, raw=True)")]
+    path = tmp_path / "live.ipynb"
+    nbformat.write(nb, path)
+    ran = handouts.execute(path, tmp_path)
+    texts = [[o.get("data", {}).get("text/plain") or o.get("text") for o in c.outputs] for c in ran.cells]
+    assert texts[0] == ["shown by cell 1"]
+    assert len(texts[1]) == 1 and texts[1][0].startswith("steps: 100%|##########| 3/3")
+    assert texts[2] == ["cell 3 updated"]
+    assert not any(handouts.WIDGET_VIEW in o.get("data", {}) for c in ran.cells for o in c.outputs)
+
+
+def test_a_saved_or_exported_explorer_is_one_line_saying_it_needs_a_kernel():
+    import types
+
+    import ipywidgets
+    from nbconvert import HTMLExporter
+
+    from dreamlib.widgets import controls
+
+    panel = types.SimpleNamespace(widget=ipywidgets.VBox([ipywidgets.HBox([ipywidgets.Button()])]))
+    bundle = controls.Controls._repr_mimebundle_(panel)   # what explorer() puts in the notebook
+    assert handouts.WIDGET_VIEW in bundle                   # live in Jupyter
+    assert bundle["text/plain"] == controls.SAVED_TEXT and "running Jupyter kernel" in controls.SAVED_TEXT
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("explorer()", outputs=[nbformat.v4.new_output("display_data", data=bundle)])]
+    exported, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)   # no widget state saved
+    assert "VBox(" not in exported and controls.SAVED_TEXT in exported
+    handout = handouts.to_html(nb, "t", "student")
+    assert "VBox(" not in handout and controls.SAVED_TEXT in handout
 
 
 def test_external_resources_finds_what_a_browser_would_fetch():
@@ -214,6 +304,45 @@ def test_missing_weights_stop_the_build_before_anything_runs(monkeypatch, tmp_pa
     assert not list(tmp_path.iterdir())
 
 
+def _canned_run(path, workdir):
+    """What ``execute`` returns, without a kernel: a small executed notebook titled after ``path``."""
+    nb = executed_notebook()
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"# {path.stem[:2]} · The {path.parent.name} notebook"))
+    nb.cells.append(_exercises_cell())
+    return nb
+
+
+def test_editions_are_two_folders_each_with_its_own_index(monkeypatch, tmp_path):
+    _fake_readiness(monkeypatch, [("04_tiling_big_images", "mobilenet_v2", "mnv2.h5", "bundled"),
+                                  ("04_tiling_big_images", "inception_v3", "inception.h5", "missing")])
+    monkeypatch.setenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", "1")
+    monkeypatch.setattr(handouts, "execute", _canned_run)
+    (tmp_path / "index.html").write_text("an older build's index, linking both editions")
+    assert handouts.main(["--quick", "--notebooks", "4", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.txt", "instructor", "student"]
+    assert "do not copy" in (tmp_path / "README.txt").read_text()
+    student = (tmp_path / "student" / "index.html").read_text()
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["04_tiling_big_images.html", "index.html"]
+    assert re.findall(r'href="([^"]+)"', student) == ["04_tiling_big_images.html"]    # no way out of the folder
+    assert "The notebooks notebook" in student                 # the title, from notebooks/ (the student release)
+    assert "quick settings (DREAMLIB_QUICK=1)" in student
+    assert "mobilenet_v2: ImageNet weights (bundled with dreamlib)" in student
+    assert "inception_v3: UNTRAINED stand-in (random weights)" in student and "Untrained stand-ins" in student
+    assert "solutions are not in these handouts" in student
+    page = (tmp_path / "student" / "04_tiling_big_images.html").read_text()
+    assert "solutions/" not in page and "Instructor edition" not in page
+    instructor = (tmp_path / "instructor" / "index.html").read_text()
+    assert "These pages show the solutions" in instructor and "The solutions notebook" in instructor
+    assert "Instructor edition: this page shows the solutions" in (
+        tmp_path / "instructor" / "04_tiling_big_images.html").read_text()
+    # a second build of another notebook adds to the folder: the index lists every page in it
+    monkeypatch.setattr(handouts, "execute", _canned_run)
+    assert handouts.main(["--notebooks", "0", "--editions", "student", "--out", str(tmp_path)]) == 0
+    student = (tmp_path / "student" / "index.html").read_text()
+    assert re.findall(r'href="([^"]+)"', student) == ["00_start_here.html", "04_tiling_big_images.html"]
+    assert "full settings: the source articles" in student and "quick settings" in student
+
+
 # --- the real thing: a quick handout of notebook 04 in an offline browser ----------------------
 
 from test_browser import browser_tools  # noqa: E402,F401  (fixture: chromium and chromedriver, or a skip)
@@ -270,10 +399,11 @@ def _solution_lines(path):
 def quick_handout(tmp_path_factory):
     """(edition, page): notebook 04's quick handout, built by tools/handouts.py as `make handouts` does.
 
-    04 has formulas, progress bars, TensorFlow logs and the zoom GIF: all a handout must handle. The
-    student edition when the student release exists (it must also hold no solution), else the other.
+    04 has formulas, progress bars, TensorFlow logs, warnings, exercises and the zoom GIF: all a
+    handout must handle. The student edition (it must hold no solution) only: the instructor
+    edition is the same code on solutions/, and a second build would double the test's time.
     """
-    edition = "student" if handouts.SOLUTIONS.is_dir() else "instructor"
+    edition = "student"
     out = tmp_path_factory.mktemp("handouts")
     env = {k: v for k, v in os.environ.items() if k != "DREAMLIB_QUICK"}
     env["DREAMLIB_ALLOW_RANDOM_WEIGHTS"] = "1"   # CI has MobileNetV2 only: InceptionV3 stands in, labelled
@@ -283,7 +413,7 @@ def quick_handout(tmp_path_factory):
                            capture_output=True, text=True, timeout=900)
     print(f"quick {edition} handout of 04 built in {time.perf_counter() - start:.0f} s")
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-3000:]
-    assert (out / "index.html").exists()
+    assert (out / edition / "index.html").exists() and not (out / "instructor").exists()
     return edition, out / edition / "04_tiling_big_images.html"
 
 
@@ -326,14 +456,6 @@ def test_quick_handout_opens_offline_with_math_and_animation(offline_chrome, qui
     text = driver.find_element("tag name", "body").text
     assert "IPython.core.display.Image object" not in text and "I0000" not in text
     assert re.search(r"100%\|#{10}\| \d+/\d+", text), "progress bars are not plain text"
-    if edition == "student":
-        name = page.with_suffix(".ipynb").name
-        released = "\n".join("".join(c["source"]) for c in
-                              json.loads((handouts.NOTEBOOKS / name).read_text())["cells"])
-        hidden = [line for line in _solution_lines(handouts.SOLUTIONS / name) if line not in released]
-        assert hidden, "found no solution lines to look for"
-        leaked = [line for line in hidden if line in text]
-        assert not leaked, f"solution lines in the student handout: {leaked[:3]}"
     driver.execute_script("document.querySelector('img[src^=\"data:image/gif\"]').scrollIntoView({block: 'center'})")
     time.sleep(0.5)
     driver.save_screenshot(str(tmp_path / "handout_gif.png"))
@@ -341,6 +463,52 @@ def test_quick_handout_opens_offline_with_math_and_animation(offline_chrome, qui
                           ".scrollIntoView({block: 'center'})")
     driver.save_screenshot(str(tmp_path / "handout_math.png"))
     print("screenshots:", tmp_path / "handout_gif.png", tmp_path / "handout_math.png")
+
+
+def _links(driver):
+    return driver.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+
+
+@pytest.mark.dist
+@pytest.mark.browser
+def test_student_folder_holds_no_solution_and_no_link_to_one(offline_chrome, quick_handout, tmp_path):
+    """From the student index, offline, every page the folder holds: no solution line, no link to a
+    solution, to the instructor edition or out of the folder; the index says what each page is."""
+    _, page = quick_handout
+    folder = page.parent
+    driver = offline_chrome
+    driver.get((folder / "index.html").as_uri())
+    index_text = driver.find_element("tag name", "body").text
+    assert "Student edition" in index_text and "Tiling big images" in index_text
+    assert "quick settings (DREAMLIB_QUICK=1)" in index_text and "inception_v3: " in index_text
+    assert "solutions are not in these handouts" in index_text
+    driver.save_screenshot(str(tmp_path / "student_index.png"))
+    print("screenshot:", tmp_path / "student_index.png")
+    pages, seen, texts = [folder / "index.html"], set(), {}
+    while pages:
+        path = pages.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        driver.get(path.as_uri())
+        texts[path.name] = driver.find_element("tag name", "body").text
+        for url in _links(driver):
+            assert "solution" not in url.lower() and "instructor" not in url.lower(), (path.name, url)
+            if url.startswith("file:"):
+                target = Path(url.split("#")[0].removeprefix("file://"))
+                assert target.parent == folder and target.exists(), (path.name, url)
+                pages.append(target)
+    assert all(url.startswith(("file:", "data:")) for url in _requests(driver))
+    assert sorted(p.name for p in seen) == sorted(p.name for p in folder.glob("*.html"))   # all reachable
+    name = page.with_suffix(".ipynb").name
+    released = "\n".join("".join(c["source"]) for c in json.loads((handouts.NOTEBOOKS / name).read_text())["cells"])
+    hidden = [line for line in _solution_lines(handouts.SOLUTIONS / name) if line not in released]
+    assert hidden, "found no solution lines to look for"
+    for page_name, text in texts.items():
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"solution lines in {page_name}: {leaked[:3]}"
+        assert "Instructor edition" not in text and "solutions/" not in text, page_name
+    assert "Stuck? Ask the presenter: the solutions are not in these handouts." in texts[page.name]
 
 
 def test_bad_choice_is_one_line_and_status_2(tmp_path):

@@ -1,14 +1,22 @@
 """Workshop handouts: each notebook executed, then written as ONE self-contained HTML file.
 
-    python tools/handouts.py [--quick] [--notebooks 03,04] [--out build/handouts]
+    python tools/handouts.py [--quick] [--notebooks 03,04] [--out build/handouts] [--solutions-url URL]
     make handouts QUICK=1 NOTEBOOKS=03,04          # the same, from the Makefile
 
-Two editions: ``instructor/`` (the notebooks with their solutions, from solutions/) and
-``student/`` (the student release in notebooks/, which `make student` writes; no solutions).
+Two editions that cannot be mixed up, each a folder complete on its own with its own index.html:
+
+- ``student/`` (the student release in notebooks/, which `make student` writes): no solutions, no
+  link to them; each exercises intro's "Stuck?" line says the solutions are not in the handout, or
+  (``--solutions-url``) where the presenter will publish them. This is the folder to hand out.
+- ``instructor/`` (from solutions/): every page and its index say they hold the solutions.
+
 Each HTML file opens from a USB stick with no network: pictures and animations are embedded,
 formulas are MathML rendered at build time (latex2mathml; browsers draw MathML natively, so
-neither MathJax nor a CDN is needed), progress bars are plain text, TensorFlow's log lines are
-gone, widgets are replaced by a short note, and nothing is loaded from another machine.
+neither MathJax nor a CDN is needed), progress bars are plain text, widgets are replaced by a
+short note, and nothing is loaded from another machine. Each cell shows what it showed when it
+ran: a picture a later cell updates in place (``LivePreview``) stays as it was. Warnings,
+TensorFlow's log lines and the build machine's paths are left out. Each index names the
+notebooks, the settings, and the network each one used (an untrained stand-in said as such).
 
 Missing weights are found before anything runs (dreamlib.course, the table `dreamlib weights`
 reads): one line names the files and the command that gets them.
@@ -33,13 +41,15 @@ OUT = ROOT / "build" / "handouts"
 # ---------------------------------------------------------------------------------------------
 # Output clean-up: small nbconvert preprocessors, each one idea, each tested on its own.
 
-from nbconvert.preprocessors import Preprocessor  # noqa: E402
+from nbconvert.preprocessors import ExecutePreprocessor, Preprocessor  # noqa: E402
 
 TF_LOG_LINE = re.compile(
     r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+\s+\d+ \S+:\d+\] .*"                # absl/glog: I0000 00:00:...
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\."
     r"|(?:WARNING|INFO|ERROR):(?:tensorflow|absl):.*)$")
+# Python's warnings.showwarning: "FILE:LINE: CATEGORY: message", then the source line indented
+WARNING_LINE = re.compile(r"^\S.*:\d+: [A-Z]\w*(?:Warning|Notice): ")
 
 
 def without_tf_log_lines(text):
@@ -47,19 +57,82 @@ def without_tf_log_lines(text):
     return "".join(line for line in text.splitlines(keepends=True) if not TF_LOG_LINE.match(line.rstrip("\n")))
 
 
-class DropTensorFlowLogs(Preprocessor):
-    """Remove TensorFlow/absl log lines from stderr streams; drop streams left empty."""
+def without_warnings(text):
+    """``text`` less Python warnings (each with its indented source line) and TensorFlow's log lines.
+    A handout says what a warning says where it matters: untrained pictures are stamped, and
+    each index names the networks that ran on random weights."""
+    kept, in_warning = [], False
+    for line in without_tf_log_lines(text).splitlines(keepends=True):
+        if WARNING_LINE.match(line):
+            in_warning = True
+        elif not (in_warning and line.startswith("  ")):
+            in_warning = False
+            kept.append(line)
+    return "".join(kept)
+
+
+class DropWarnings(Preprocessor):
+    """No pink boxes: warnings and TensorFlow's log lines leave stderr; what stderr still holds
+    (a text progress bar, a library's notice) is shown as plain output; empty streams go."""
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             kept = []
             for out in cell.outputs:
                 if out.output_type == "stream" and out.name == "stderr":
-                    out.text = without_tf_log_lines(out.text)
+                    out.text = without_warnings(out.text)
                     if not out.text.strip():
                         continue
+                    out.name = "stdout"
                 kept.append(out)
             cell.outputs = kept
+        return cell, resources
+
+
+DropTensorFlowLogs = DropWarnings  # its former name
+REPORT_PATH_LINE = re.compile(r"^ +(?:dreamlib from|Python is) .*\n?", re.M)  # environment.report's
+
+
+def build_paths(workdir=None):
+    """[(path on the build machine, what a handout says instead)], longest first: the folder a
+    notebook ran in, the course folder, the Python environment, the home folder."""
+    import site
+    import sysconfig
+
+    home = Path.home()
+    pairs = {}
+    for path, instead in ([(workdir, ".")] if workdir else []) + [
+            (ROOT, "…"), (sys.prefix, "…"), (sys.base_prefix, "…"), (sysconfig.get_paths()["purelib"], "…"),
+            *((p, "…") for p in site.getsitepackages()), (home, "~")]:
+        for variant in {str(path), os.path.realpath(path)}:
+            if len(variant) > 1:
+                pairs.setdefault(variant, instead)
+    return sorted(pairs.items(), key=lambda pair: -len(pair[0]))
+
+
+def without_paths(text, paths):
+    for path, instead in paths:
+        text = text.replace(path + os.sep, "" if instead == "." else instead + "/").replace(path, instead)
+    return text
+
+
+class HideBuildPaths(Preprocessor):
+    """No path of the build machine on the page: the first cell's two path lines go, and any other
+    path in an output becomes relative ("." for the folder it ran in, "~" for the home folder)."""
+
+    def __init__(self, paths=(), **kw):
+        super().__init__(**kw)
+        self.paths = list(paths)
+
+    def preprocess_cell(self, cell, resources, index):
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = without_paths(REPORT_PATH_LINE.sub("", out["text"]), self.paths)
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    out["data"][mime] = without_paths(value, self.paths)
+            if out.get("output_type") == "error":
+                out["traceback"] = [without_paths(line, self.paths) for line in out.get("traceback", [])]
         return cell, resources
 
 
@@ -86,27 +159,91 @@ def progress_text(model_id, state):
     return html.unescape(text).replace("\u2007", " ").replace("\u00a0", " ")
 
 
+def static_outputs(outputs, state):
+    """``outputs`` with each widget a printout: a progress bar a line of text, a widget that says
+    what it is without a kernel (the explorer's text/html) that line, any other a short note."""
+    fixed = []
+    for out in outputs:
+        view = out.get("data", {}).get(WIDGET_VIEW)
+        if view is None:
+            fixed.append(out)
+            continue
+        text = progress_text(view.get("model_id"), state)
+        if text is not None:
+            fixed.append({"output_type": "stream", "name": "stdout", "text": text + "\n"})
+        else:
+            note = out["data"].get("text/html", WIDGET_NOTE)
+            fixed.append({"output_type": "display_data", "metadata": {}, "data": {"text/html": note}})
+    return fixed
+
+
 class WidgetsToText(Preprocessor):
-    """Progress bars become a line of text; any other widget becomes a short note. The widget
-    state is then dropped, so the page loads no widget JavaScript (which would come from a CDN)."""
+    """Widgets left in a notebook become text (``static_outputs``) from its saved widget state,
+    which is then dropped, so the page loads no widget JavaScript (which would come from a CDN)."""
 
     def preprocess(self, nb, resources):
         state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
         for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            for i, out in enumerate(cell.outputs):
-                view = out.get("data", {}).get(WIDGET_VIEW)
-                if view is None:
-                    continue
-                text = progress_text(view.get("model_id"), state)
-                if text is not None:
-                    cell.outputs[i] = {"output_type": "stream", "name": "stdout", "text": text + "\n"}
-                else:
-                    cell.outputs[i] = {"output_type": "display_data", "metadata": {},
-                                       "data": {"text/html": WIDGET_NOTE}}
+            if cell.cell_type == "code":
+                cell.outputs = [nbformat_node(o) for o in static_outputs(cell.outputs, state)]
         nb.metadata.pop("widgets", None)
         return nb, resources
+
+
+def nbformat_node(out):
+    from nbformat import from_dict
+
+    return from_dict(out)
+
+
+class FrozenCells(ExecutePreprocessor):
+    """Runs a notebook as Jupyter does, but each cell keeps what it showed when it finished: a
+    display that a later cell updates in place (``LivePreview.update``, a display id) changes only
+    in the cell that runs now, and widgets become text as each cell ends, from their state then."""
+
+    def process_message(self, msg, cell, cell_index):
+        self._running = cell_index
+        return super().process_message(msg, cell, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        shown = self._display_id_map.get(display_id, {})
+        self._display_id_map[display_id] = {i: o for i, o in shown.items() if i == getattr(self, "_running", None)}
+        try:
+            super()._update_display_id(display_id, msg)
+        finally:
+            self._display_id_map[display_id] = shown
+
+    def freeze(self, cell, **_):
+        """on_cell_executed: the cell's widgets as text, from their state as the cell ends."""
+        state = {model: self._serialize_widget_state(s) for model, s in self.widget_state.items()}
+        cell.outputs = [nbformat_node(o) for o in static_outputs(cell.outputs, state)]
+
+
+def stuck_line(solutions_url):
+    """The student handout's "Stuck?" line: where the solutions will be, or that they are not here."""
+    if solutions_url:
+        return (f"Stuck? The presenter will publish the solutions at [{solutions_url}]({solutions_url}) "
+                "after the workshop - look only after trying.")
+    return "Stuck? Ask the presenter: the solutions are not in these handouts."
+
+
+class StudentStuckLine(Preprocessor):
+    """The student edition's "Stuck?" sentence (tools/install_cell.py writes it, linking the solved
+    notebook) says where the presenter will publish the solutions, or only that they are not here."""
+
+    def __init__(self, solutions_url=None, **kw):
+        super().__init__(**kw)
+        self.solutions_url = solutions_url
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            cell.source = STUCK.sub(lambda _: stuck_line(self.solutions_url), cell.source)
+        return cell, resources
+
+
+STUCK = re.compile(r"Stuck\?.*?after trying\.", re.S)  # as tools/install_cell.py recognises it
+INSTRUCTOR_BANNER = ("> **Instructor edition: this page shows the solutions.** Hand out the `student` "
+                     "folder only; keep the `instructor` folder off the stick.")
 
 
 class EmbedGifs(Preprocessor):
@@ -198,15 +335,23 @@ def external_resources(page):
     return EXTERNAL.findall(page)
 
 
-def to_html(nb, title):
-    """One self-contained HTML page for an executed notebook."""
+def to_html(nb, title, edition="instructor", paths=None, solutions_url=None):
+    """One self-contained HTML page for an executed notebook of ``edition``; ``paths`` are the
+    build machine's (``build_paths``) to leave out; ``solutions_url`` goes in the student "Stuck?" line."""
     import jinja2
     from nbconvert import HTMLExporter
 
+    if edition == "instructor":
+        from nbformat.v4 import new_markdown_cell
+
+        nb.cells.insert(0, new_markdown_cell(INSTRUCTOR_BANNER))
+    edition_steps = [StudentStuckLine(solutions_url=solutions_url)] if edition == "student" else []
     exporter = HTMLExporter(template_name="lab", template_file="handout.html.j2", embed_images=True,
                             extra_loaders=[jinja2.DictLoader({"handout.html.j2": TEMPLATE})],
                             exclude_anchor_links=True,
-                            preprocessors=[DropTensorFlowLogs, WidgetsToText, EmbedGifs, RenderMath])
+                            preprocessors=[DropWarnings, WidgetsToText, HideBuildPaths(build_paths() if paths is None
+                                                                                       else paths),
+                                           *edition_steps, EmbedGifs, RenderMath])
     nb.metadata["title"] = title
     page, resources = exporter.from_notebook_node(nb, resources={"math": {}})
     page = fill_math(page, resources["math"])
@@ -272,16 +417,21 @@ def missing_weights(stems, allow_random):
 # ---------------------------------------------------------------------------------------------
 
 def execute(path, workdir):
-    """The notebook at ``path``, executed in ``workdir`` (a cell progress bar while it runs)."""
+    """The notebook at ``path``, executed in ``workdir`` (a cell progress bar while it runs), each
+    cell frozen as it ends (``FrozenCells``)."""
     import nbformat
-    from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
+    from nbconvert.preprocessors import CellExecutionError
     from tqdm import tqdm
 
     nb = nbformat.read(path, as_version=4)
-    client = ExecutePreprocessor(timeout=None, store_widget_state=True, kernel_name="python3")
+    client = FrozenCells(timeout=None, store_widget_state=True, kernel_name="python3")
     with tqdm(total=sum(c.cell_type == "code" for c in nb.cells), desc=f"  {path.parent.name}/{path.name}",
               unit="cell", file=sys.stdout, ascii=True, leave=False) as bar:
-        client.on_cell_executed = lambda **_: bar.update()
+        def executed(cell, **_):
+            client.freeze(cell)
+            bar.update()
+
+        client.on_cell_executed = executed
         try:
             client.preprocess(nb, {"metadata": {"path": str(workdir)}})
         except CellExecutionError as e:
@@ -300,12 +450,126 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def index_page(rows, quick):
-    items = "\n".join(f'<li>{html.escape(stem)}: ' + ", ".join(
-        f'<a href="{ed}/{stem}.html">{ed}</a>' for ed in eds) + "</li>" for stem, eds in rows)
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>dreamlib handouts</title></head>"
-            f"<body><h1>dreamlib handouts ({'quick' if quick else 'full'} settings)</h1>\n<ul>\n{items}\n</ul>"
-            f"<p>Each page is one file that opens without a network; copy the whole folder.</p></body></html>\n")
+# ---------------------------------------------------------------------------------------------
+# Each edition's index: what each page is, with which settings and networks it was made.
+
+META = re.compile(r'<meta name="dreamlib-handout" content="([^"]*)">')
+
+
+def notebook_title(nb):
+    """The notebook's title: its first "# " heading, less the number ("VGG19 two-layer DeepDream")."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return re.sub(r"^#\s*(?:\d+\s*[·.:-]\s*)?", "", line).strip()
+    return None
+
+
+def networks_used(stem, readiness, allow_random):
+    """One line per network the notebook builds: real weights (cached or bundled), or an untrained
+    stand-in, from dreamlib.course's table as it was when the page was made."""
+    lines = {}
+    for ready in readiness:
+        if ready.notebook != stem:
+            continue
+        for need, state in ready.states:
+            if need.model == "classes":
+                continue
+            if state == "missing":
+                what = ("UNTRAINED stand-in (random weights): its pictures are not real dreams"
+                        if allow_random else "missing")
+            else:
+                what = "ImageNet weights" + (" (bundled with dreamlib)" if state == "bundled" else "")
+            lines.setdefault(need.model, f"{need.model}: {what}")
+    return list(lines.values())
+
+
+def page_facts(stem, title, edition, quick, networks):
+    """What the index says about one page; it travels inside the page (a <meta> line)."""
+    from dreamlib import __version__
+
+    return {"stem": stem, "title": title, "edition": edition, "quick": quick, "networks": networks,
+            "built": time.strftime("%Y-%m-%d"), "dreamlib": __version__}
+
+
+def with_facts(page, facts):
+    line = f'<meta name="dreamlib-handout" content="{html.escape(json.dumps(facts), quote=True)}">'
+    return page.replace("<head>", "<head>\n" + line, 1)
+
+
+def read_facts(page_path):
+    """The facts a page carries, or the bare minimum for a page without them."""
+    found = META.search(page_path.read_text(encoding="utf-8", errors="replace")[:20000])
+    if found:
+        return json.loads(html.unescape(found.group(1)))
+    return {"stem": page_path.stem, "title": None, "quick": None, "networks": []}
+
+
+SETTINGS_TEXT = {
+    True: "quick settings (DREAMLIB_QUICK=1): small pictures and few steps, so that a laptop CPU runs "
+          "each notebook in minutes; the pictures are smaller and rougher than the articles'",
+    False: "full settings: the source articles' own picture sizes and steps",
+    None: "settings not recorded",
+}
+
+INDEX_STYLE = """body { font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em;
+  line-height: 1.45; color: #222; }
+table { border-collapse: collapse; width: 100%; } td, th { text-align: left; vertical-align: top;
+  padding: 0.45em 0.6em; border-bottom: 1px solid #ddd; }
+.note { background: #f4f4f4; border-left: 4px solid #888; padding: 0.6em 1em; }
+.warn { border-left-color: #c60; } .solutions { background: #fff1e6; border-left: 4px solid #c00; padding: 0.6em 1em; }
+.networks { margin: 0; padding-left: 1.1em; font-size: 0.92em; } small { color: #555; }"""
+
+
+def index_page(edition, pages, solutions_url=None):
+    """The index.html of one edition's folder: ``pages`` are the facts of every page in it."""
+    pages = sorted(pages, key=lambda f: f["stem"])
+    rows = []
+    for f in pages:
+        number = f["stem"].split("_")[0]
+        name = html.escape(f.get("title") or f["stem"])
+        nets = "".join(f"<li>{html.escape(n)}</li>" for n in f.get("networks", [])) or "<li>no pretrained network</li>"
+        rows.append(f'<tr><td>{number}</td><td><a href="{html.escape(f["stem"])}.html">{name}</a><br>'
+                    f'<small>{html.escape(f["stem"])}.html</small></td><td><ul class="networks">{nets}</ul></td></tr>')
+    settings = sorted({SETTINGS_TEXT[f.get("quick")] for f in pages})
+    built = sorted({f"{f['built']}, dreamlib {f['dreamlib']}" for f in pages if f.get("built")})
+    stand_ins = [f["stem"].split("_")[0] for f in pages if any("UNTRAINED" in n for n in f.get("networks", []))]
+    parts = [f"<h1>dreamlib: DeepDream course handouts</h1>",
+             f"<p><strong>{'Student' if edition == 'student' else 'Instructor'} edition</strong>, "
+             f"{len(pages)} notebook{'s' * (len(pages) != 1)}. Every page is one file that opens from this "
+             "folder in any browser, without a network.</p>"]
+    if edition == "instructor":
+        parts.append('<p class="solutions"><strong>These pages show the solutions.</strong> Hand out the '
+                     "<code>student</code> folder only; do not copy this <code>instructor</code> folder.</p>")
+    parts.append(f"<p>Made with {'; '.join(settings)}.</p>")
+    if stand_ins:
+        parts.append(f'<p class="note warn"><strong>Untrained stand-ins.</strong> The networks marked UNTRAINED '
+                     f"below (notebook{'s' * (len(stand_ins) != 1)} {', '.join(stand_ins)}) had no ImageNet weights "
+                     "on the machine that made these pages and ran with random weights: their pictures are "
+                     "labelled as such and show the code running, not real dreams.</p>")
+    parts.append("<table><thead><tr><th>#</th><th>notebook</th><th>networks used</th></tr></thead><tbody>"
+                 + "".join(rows) + "</tbody></table>")
+    if edition == "student":
+        where = (f'will be published at <a href="{html.escape(solutions_url)}">{html.escape(solutions_url)}</a> '
+                 "after the workshop" if solutions_url else "are not in these handouts: ask the presenter")
+        parts.append(f'<p class="note">The exercises\' solutions {where}.</p>')
+    if built:
+        parts.append(f"<p><small>Built {'; '.join(built)}.</small></p>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>dreamlib handouts ({edition} edition)</title><style>{INDEX_STYLE}</style></head>"
+            f"<body>\n{''.join(parts)}\n</body></html>\n")
+
+
+def write_index(folder, edition, solutions_url=None):
+    pages = [read_facts(p) for p in sorted(folder.glob("*.html")) if p.name != "index.html"]
+    write_atomic(folder / "index.html", index_page(edition, pages, solutions_url))
+
+
+FOLDERS_NOTE = """student/     the handouts: copy THIS folder onto the USB stick (open student/index.html)
+instructor/  the same pages WITH THE SOLUTIONS: for the presenter only, do not copy it
+"""
 
 
 def main(argv=None):
@@ -315,6 +579,9 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=OUT, help="where the handouts go (default build/handouts)")
     parser.add_argument("--editions", default="instructor,student",
                         help="instructor, student or both (default: both)")
+    parser.add_argument("--solutions-url", default=None,
+                        help="where you will publish the solutions: the student pages' Stuck? line says so "
+                             "(default: that the solutions are not in the handouts)")
     args = parser.parse_args(argv)
 
     # the settings reach the notebooks' kernels through the environment; a caller's (a test's) is
@@ -331,13 +598,14 @@ def build(args):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # fewer TF lines on the console too (the page has none)
     # the kernel is the Python running this script, whatever `python` means on PATH
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-    from dreamlib import settings
+    from dreamlib import course, settings
 
     stems = choose(args.notebooks)
     wanted = [e.strip() for e in args.editions.split(",")]
     if not wanted or set(wanted) - {"instructor", "student"}:
         raise SystemExit(f"handouts: --editions {args.editions!r}: use instructor, student or both")
-    problem = missing_weights(stems, settings.random_weights_allowed())
+    allow_random = settings.random_weights_allowed()
+    problem = missing_weights(stems, allow_random)
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -350,23 +618,34 @@ def build(args):
     if "student" in wanted and not SOLUTIONS.is_dir():
         print("handouts: the student edition needs the student release (solutions/ and `make student`): "
               "writing the instructor edition only")
+    readiness = course.readiness(allow_random)
+    (args.out / "index.html").unlink(missing_ok=True)  # an older layout's index, which linked both editions
     mode = "quick" if args.quick else "full"
-    rows, start = [], time.perf_counter()
+    count, made, start = 0, set(), time.perf_counter()
     for stem in stems:
-        done = []
+        count += 1
         for edition, source in editions(stem, wanted):
             began = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="handout_") as workdir:
                 nb = execute(source, workdir)
-            page = to_html(nb, f"{stem} ({edition} edition, {mode} settings)")
+                paths = build_paths(workdir)
+            title = notebook_title(nb)
+            page = to_html(nb, f"{stem.split('_')[0]} · {title or stem}" + (" (instructor edition)" if
+                                                                             edition == "instructor" else ""),
+                           edition, paths, args.solutions_url)
+            facts = page_facts(stem, title, edition, args.quick, networks_used(stem, readiness, allow_random))
             target = args.out / edition / f"{stem}.html"
-            write_atomic(target, page)
-            done.append(edition)
+            write_atomic(target, with_facts(page, facts))
+            made.add(edition)
             print(f"{target}  {len(page) / 1e6:.1f} MB  {time.perf_counter() - began:.0f} s")
-        rows.append((stem, done))
-    write_atomic(args.out / "index.html", index_page(rows, args.quick))
-    print(f"handouts ({mode} settings): {len(rows)} notebook{'s' * (len(rows) != 1)} in {time.perf_counter() - start:.0f} s, "
-          f"in {args.out} (open index.html; copy the folder to a USB stick)")
+    for edition in made:
+        write_index(args.out / edition, edition, args.solutions_url)
+    if made:
+        write_atomic(args.out / "README.txt", FOLDERS_NOTE)
+    hand_out = args.out / "student" if "student" in made else args.out / "instructor"
+    print(f"handouts ({mode} settings): {count} notebook{'s' * (count != 1)} in {time.perf_counter() - start:.0f} s; "
+          f"open {hand_out / 'index.html'}" + ("; copy only the student folder to a USB stick (instructor/ holds "
+                                               "the solutions)" if "student" in made else ""))
     return 0
 
 
