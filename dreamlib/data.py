@@ -1,14 +1,21 @@
 """Training data for the DCGAN bonus: Fashion-MNIST (or MNIST), and a folder of your own pictures.
 
-Fashion-MNIST is looked for in this order, so that a classroom without internet still works:
+The full Fashion-MNIST (60,000 training and 10,000 test pictures) is looked for in this order, so
+that a classroom without internet still works:
 
 1. the folder named by ``DREAMLIB_FASHION_MNIST_DIR`` (MNIST: ``DREAMLIB_MNIST_DIR``), which must
    hold the four ``*-ubyte.gz`` files (when the variable is set, nothing else is tried);
 2. Keras's own cache, ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``), which one online
    ``keras.datasets.fashion_mnist.load_data()`` fills;
 3. Debian's ``dataset-fashion-mnist`` package, ``/usr/share/datasets/fashion-mnist`` (Debian
-   packages no MNIST digits);
-4. the Keras download itself.
+   packages no MNIST digits).
+
+When none holds it, a run that can do with fewer pictures (``subset=True``; by default under quick
+settings) reads the subset bundled with dreamlib, 6,000 training and 1,000 test pictures
+(``dreamlib/datasets/fashion-mnist``, made by ``tools/make_fashion_subset.py``), and says so in
+one line. A run that wants the full set gets it from Keras's download, unless
+``DREAMLIB_OFFLINE=1``, or else one error saying how to get it. ``DREAMLIB_BUNDLED_DATA_ONLY=1``
+makes dreamlib act as on a bare machine (CI's test run): it looks at no full copy and downloads none.
 
 A GAN's generator ends in tanh, so training pictures are scaled to [-1, 1] (``to_gan_range``).
 """
@@ -24,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from dreamlib import settings
 from dreamlib.errors import DreamlibError, check_whole_number, no_permission
 from dreamlib.images import MAX_MEGAPIXELS, _check_shape, load_image, resize_image
 
@@ -34,6 +42,10 @@ SPLITS = ("train", "test")
 ENV_VARS = {"fashion_mnist": "DREAMLIB_FASHION_MNIST_DIR", "mnist": "DREAMLIB_MNIST_DIR"}
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DEBIAN_DIRS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist")}
+# the subset that travels inside dreamlib (see its CREDITS.md); Fashion-MNIST only
+BUNDLED_DIRS = {"fashion_mnist": Path(__file__).resolve().parent / "datasets" / "fashion-mnist"}
+BUNDLED_ONLY_ENV = "DREAMLIB_BUNDLED_DATA_ONLY"
+FULL_SIZES = {"train": 60000, "test": 10000}
 # where keras.datasets.<kind>.load_data() keeps its copy, under $KERAS_HOME/datasets
 KERAS_CACHE = {"fashion_mnist": "fashion-mnist", "mnist": "mnist.npz"}
 IDX_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -118,26 +130,54 @@ def _read_npz_split(path, split):
                             f"delete it and load the data set again") from None
 
 
-def locate_dataset(kind="fashion_mnist", split="train"):
-    """Where ``load_fashion_mnist`` reads from: a folder (or Keras's ``mnist.npz``), or None to download."""
-    _check_kind_split(kind, split)
+def bundled_only():
+    """True under ``DREAMLIB_BUNDLED_DATA_ONLY=1``: no full copy is looked at or downloaded (a bare machine)."""
+    return settings._flag(BUNDLED_ONLY_ENV)
+
+
+def _named_folder(kind, split):
+    """The folder in ``DREAMLIB_FASHION_MNIST_DIR`` (or MNIST's variable), checked; None when unset."""
     env = ENV_VARS[kind]
     named = os.environ.get(env, "").strip()
-    if named:
-        folder = Path(named).expanduser()
-        if not folder.is_dir():
-            what = "a file, not a folder" if folder.exists() else "not there"
-            raise DreamlibError(f"{env}={named} is {what}: point it at the folder that holds "
-                                f"{' and '.join(IDX_FILES[split])}, or unset it")
-        missing = [name for name in IDX_FILES[split] if _idx_path(folder, name) is None]
-        if missing:
-            raise DreamlibError(f"{env}={named} has no {' or '.join(missing)}: copy the four *-ubyte.gz "
-                                f"files of {kind} into that folder, or unset {env}")
-        return folder
+    if not named:
+        return None
+    folder = Path(named).expanduser()
+    if not folder.is_dir():
+        what = "a file, not a folder" if folder.exists() else "not there"
+        raise DreamlibError(f"{env}={named} is {what}: point it at the folder that holds "
+                            f"{' and '.join(IDX_FILES[split])}, or unset it")
+    missing = [name for name in IDX_FILES[split] if _idx_path(folder, name) is None]
+    if missing:
+        raise DreamlibError(f"{env}={named} has no {' or '.join(missing)}: copy the four *-ubyte.gz "
+                            f"files of {kind} into that folder, or unset {env}")
+    return folder
+
+
+def locate_full_set(kind="fashion_mnist", split="train"):
+    """Where the full data set is on this machine: a folder (or Keras's ``mnist.npz``), or None."""
+    _check_kind_split(kind, split)
+    if bundled_only():
+        return None
+    named = _named_folder(kind, split)
+    if named is not None:
+        return named
     candidates = [keras_datasets_dir() / KERAS_CACHE[kind]]
     if kind in DEBIAN_DIRS:
         candidates.append(DEBIAN_DIRS[kind])
     return next((source for source in candidates if _has_split(source, split)), None)
+
+
+def _subset_wanted(subset):
+    return settings.is_quick() if subset is None else bool(subset)
+
+
+def locate_dataset(kind="fashion_mnist", split="train", subset=None):
+    """Where ``load_fashion_mnist(kind, split, subset)`` reads from: the full set's folder (or Keras's
+    ``mnist.npz``), the bundled subset's folder, or None when it would download."""
+    found = locate_full_set(kind, split)
+    if found is None and _subset_wanted(subset) and kind in BUNDLED_DIRS:
+        return BUNDLED_DIRS[kind]
+    return found
 
 
 def _download(kind):
@@ -154,21 +194,63 @@ def _how_to_get(kind, reason):
         options.append(f"install Debian's package (sudo apt-get install {DEBIAN_PACKAGE})")
     options.append(f"set {env} to a folder holding {files}")
     options.append(f"connect to the internet once (Keras then keeps a copy in {keras_datasets_dir()})")
-    reason = str(reason).strip().splitlines()[0][:160] if str(reason).strip() else reason.__class__.__name__
-    return f"{kind} is not on this machine and the download failed ({reason}): " + ", or ".join(options)
+    if kind in BUNDLED_DIRS:
+        options.append("make do with the small subset bundled with dreamlib (quick settings, DREAMLIB_QUICK=1, "
+                       "or subset=True)")
+    return f"{kind} is not on this machine and {reason}: " + ", or ".join(options)
 
 
-def load_fashion_mnist(kind="fashion_mnist", split="train"):
-    """Fashion-MNIST (or ``kind="mnist"``) as uint8 pictures (N, 28, 28) and uint8 labels (N,), offline first."""
-    source = locate_dataset(kind, split)
+def _no_download_reason(download):
+    if bundled_only():
+        return f"{BUNDLED_ONLY_ENV}=1 hides every full copy"
+    if settings.offline():
+        return f"{settings.OFFLINE_ENV}=1 forbids the download"
+    return "no download was asked for"
+
+
+_said = set()  # the data sets whose "bundled subset" line this process has printed
+
+
+def _bundled_note(kind, split, count, failed):
+    why = f"; the download failed: {failed}" if failed else ""
+    return (f"dreamlib: {kind} {split}: the {count:,}-picture subset bundled with dreamlib (the full "
+            f"{FULL_SIZES[split]:,} are not on this machine{why}; to get them: sudo apt-get install "
+            f"{DEBIAN_PACKAGE}, or connect to the internet once)")
+
+
+def load_fashion_mnist(kind="fashion_mnist", split="train", subset=None, download=None, say=print):
+    """Fashion-MNIST (or ``kind="mnist"``) as uint8 pictures (N, 28, 28) and uint8 labels (N,), offline first.
+
+    The full set when it is on this machine (see the module's docstring). Otherwise: with
+    ``download`` (default: when no subset will do) Keras downloads it, unless ``DREAMLIB_OFFLINE=1``;
+    with ``subset`` (default: under quick settings) the subset bundled with dreamlib stands in,
+    announced by one line through ``say`` (once per data set and split); else one error saying
+    how to get the full set.
+    """
+    source = locate_full_set(kind, split)
     if source is not None:
         return _read_npz_split(source, split) if source.suffix == ".npz" else _read_idx_split(source, split)
-    try:
-        train, test = _download(kind)
-    except Exception as e:  # offline, SSL, proxy, a half-written cache: all end in the same advice
-        raise DreamlibError(_how_to_get(kind, e)) from None
-    images, labels = train if split == "train" else test
-    return np.asarray(images, np.uint8), np.asarray(labels, np.uint8)
+    subset = _subset_wanted(subset) and kind in BUNDLED_DIRS
+    if download is None:
+        download = not subset
+    failed = None
+    if download and not settings.offline() and not bundled_only():
+        try:
+            train, test = _download(kind)
+        except Exception as e:  # offline, SSL, proxy, a half-written cache: all end in the same advice
+            text = str(e).strip()
+            failed = text.splitlines()[0][:160] if text else e.__class__.__name__
+        else:
+            images, labels = train if split == "train" else test
+            return np.asarray(images, np.uint8), np.asarray(labels, np.uint8)
+    if subset:
+        images, labels = _read_idx_split(BUNDLED_DIRS[kind], split)
+        if say is not None and (kind, split) not in _said:
+            _said.add((kind, split))
+            say(_bundled_note(kind, split, len(images), failed))
+        return images, labels
+    reason = f"the download failed ({failed})" if failed else _no_download_reason(download)
+    raise DreamlibError(_how_to_get(kind, reason))
 
 
 # ----------------------------------------------------------------------------- to and from [-1, 1]

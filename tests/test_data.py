@@ -1,7 +1,11 @@
 """Data for the DCGAN bonus: idx parsing, where Fashion-MNIST comes from, and folders of pictures."""
 
 import gzip
+import hashlib
+import importlib.util
+import re
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,11 +42,12 @@ def make_idx_folder(folder, n=6, seed=0, splits=("train", "test")):
 
 @pytest.fixture
 def nowhere(tmp_path, monkeypatch):
-    """No env var, an empty Keras cache, no Debian folder, and a Keras download that fails."""
+    """No env var, full settings, an empty Keras cache, no Debian folder, and a Keras download that fails."""
     import keras
 
-    for env in data.ENV_VARS.values():
+    for env in (*data.ENV_VARS.values(), data.BUNDLED_ONLY_ENV, "DREAMLIB_QUICK", "DREAMLIB_OFFLINE"):
         monkeypatch.delenv(env, raising=False)
+    monkeypatch.setattr(data, "_said", set())
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(data, "DEBIAN_DIRS", {"fashion_mnist": tmp_path / "no-debian"})
     calls = []
@@ -207,16 +212,116 @@ def test_unknown_kind_and_split():
 
 
 def test_real_debian_fashion_mnist(tmp_path, monkeypatch):
+    """The one test that reads the full set (CI hides it from every other test with DREAMLIB_BUNDLED_DATA_ONLY)."""
     folder = data.DEBIAN_DIRS["fashion_mnist"]
     if not (folder / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"{folder} is absent: `sudo apt-get install {data.DEBIAN_PACKAGE}` to run this test")
-    monkeypatch.delenv("DREAMLIB_FASHION_MNIST_DIR", raising=False)
+    for env in ("DREAMLIB_FASHION_MNIST_DIR", data.BUNDLED_ONLY_ENV, "DREAMLIB_QUICK"):
+        monkeypatch.delenv(env, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert data.locate_dataset() == folder
+    assert data.locate_dataset() == folder == data.locate_dataset(subset=True)
     images, labels = data.load_fashion_mnist()
     assert images.shape == (60000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [6000] * 10  # Fashion-MNIST is balanced
     assert len(data.FASHION_MNIST_CLASSES) == 10
+    # the bundled subset is exactly what tools/make_fashion_subset.py makes from it
+    spec = importlib.util.spec_from_file_location("make_fashion_subset", TOOLS / "make_fashion_subset.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    made = tool.make_subset(folder, tmp_path / "subset")
+    assert made == bundled_hashes()
+    for name in made:
+        assert (tmp_path / "subset" / name).read_bytes() == (BUNDLED / name).read_bytes()
+    bundled_images, _ = data._read_idx_split(BUNDLED, "train")
+    assert {bytes(p) for p in bundled_images[:50]} <= {bytes(p) for p in images}  # unchanged pictures
+
+
+# ----------------------------------------------------------------------------- the bundled subset
+
+BUNDLED = data.BUNDLED_DIRS["fashion_mnist"]
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+
+
+def bundled_hashes():
+    """{file name: sha256} from the hash table in the subset's CREDITS.md."""
+    rows = re.findall(r"^\| `([^`]+\.gz)` \| [\d,]+ \| `([0-9a-f]{64})` \|$", (BUNDLED / "CREDITS.md").read_text(), re.M)
+    return dict(rows)
+
+
+def test_bundled_subset_is_balanced_licensed_and_unchanged():
+    hashes = bundled_hashes()
+    assert sorted(hashes) == sorted(data.IDX_FILES["train"] + data.IDX_FILES["test"])
+    for name, digest in hashes.items():
+        assert hashlib.sha256((BUNDLED / name).read_bytes()).hexdigest() == digest, f"{name} changed"
+    for split, per_class in (("train", 600), ("test", 100)):
+        images, labels = data._read_idx_split(BUNDLED, split)
+        assert images.shape == (10 * per_class, 28, 28) and images.dtype == np.uint8
+        assert np.bincount(labels).tolist() == [per_class] * 10
+    licence = (BUNDLED / "LICENSE-MIT.txt").read_text()
+    assert "MIT License" in licence and "Zalando SE" in licence
+    assert "arXiv:1708.07747" in (BUNDLED / "CREDITS.md").read_text()
+    assert sum(p.stat().st_size for p in BUNDLED.iterdir()) < 3.2e6  # it rides in every wheel
+
+
+def test_bundled_subset_stands_in_when_asked_without_download(nowhere, capsys):
+    images, labels = data.load_fashion_mnist(subset=True)
+    assert images.shape == (6000, 28, 28) and np.bincount(labels).tolist() == [600] * 10
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == 1 and "6,000-picture subset bundled with dreamlib" in said[0]
+    assert "full 60,000 are not on this machine" in said[0] and "apt-get install dataset-fashion-mnist" in said[0]
+    assert data.load_fashion_mnist(split="test", subset=True)[0].shape == (1000, 28, 28)
+    data.load_fashion_mnist(subset=True)
+    assert capsys.readouterr().out.count("\n") == 1  # once per split and process: the test split's line
+    assert data.locate_dataset(subset=True) == BUNDLED
+    assert nowhere == []  # a run that can do with the subset does not wait for a download
+
+
+def test_quick_settings_take_the_subset_full_ones_ask_for_the_full_set(nowhere, monkeypatch):
+    monkeypatch.setenv("DREAMLIB_QUICK", "1")
+    assert len(data.load_fashion_mnist(say=None)[0]) == 6000
+    assert data.locate_dataset() == BUNDLED
+    assert nowhere == []
+    monkeypatch.setenv("DREAMLIB_QUICK", "0")
+    assert data.locate_dataset() is None  # full settings: it would download
+    with pytest.raises(DreamlibError, match="download failed.*or make do with the small subset bundled"):
+        data.load_fashion_mnist()
+    assert nowhere == ["download"]
+
+
+def test_full_set_on_disk_wins_over_the_subset(tmp_path, nowhere, capsys):
+    written = make_idx_folder(tmp_path / "keras" / "datasets" / "fashion-mnist", seed=6)
+    images, _ = data.load_fashion_mnist(subset=True)
+    np.testing.assert_array_equal(images, written["train"][0])
+    assert capsys.readouterr().out == "" and nowhere == []
+
+
+def test_subset_after_a_failed_download_says_why(nowhere, capsys):
+    images, _ = data.load_fashion_mnist(subset=True, download=True)
+    assert len(images) == 6000 and nowhere == ["download"]
+    assert "the download failed: URL fetch failure" in capsys.readouterr().out
+
+
+def test_offline_never_tries_a_download(nowhere, monkeypatch, capsys):
+    monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
+    with pytest.raises(DreamlibError, match="DREAMLIB_OFFLINE=1 forbids the download"):
+        data.load_fashion_mnist()
+    with pytest.raises(DreamlibError, match="DREAMLIB_OFFLINE=1 forbids the download"):
+        data.load_fashion_mnist("mnist", subset=True)  # no MNIST subset: the same error
+    assert len(data.load_fashion_mnist(subset=True, download=True)[0]) == 6000
+    assert nowhere == []
+
+
+def test_bundled_only_hides_every_full_copy(tmp_path, nowhere, monkeypatch):
+    make_idx_folder(tmp_path / "keras" / "datasets" / "fashion-mnist", seed=7)
+    make_idx_folder(tmp_path / "no-debian", seed=8)
+    make_idx_folder(tmp_path / "mine", seed=9)
+    monkeypatch.setenv("DREAMLIB_FASHION_MNIST_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv(data.BUNDLED_ONLY_ENV, "1")
+    assert data.locate_full_set() is None and data.locate_dataset(subset=True) == BUNDLED
+    assert len(data.load_fashion_mnist(subset=True, download=True, say=None)[0]) == 6000
+    with pytest.raises(DreamlibError, match="DREAMLIB_BUNDLED_DATA_ONLY=1 hides every full copy"):
+        data.load_fashion_mnist(split="test")
+    assert nowhere == []
 
 
 # ----------------------------------------------------------------------------- arrays to batches
