@@ -421,7 +421,10 @@ def cmd_gan(args):
 
     size = gan.parse_image_size(args.image_size or ("32x32" if quick else "64x64"))
     limit = args.limit if args.limit is not None else (2000 if named else 500) if quick else None
-    pictures, description = gan.training_pictures(args.data, size, 1 if args.gray else 3, limit, args.seed)
+    # a quick run makes do with the bundled Fashion-MNIST subset when the full set is not here;
+    # a full one first tries Keras's download (not with DREAMLIB_OFFLINE=1)
+    pictures, description = gan.training_pictures(args.data, size, 1 if args.gray else 3, limit, args.seed,
+                                                  download=not quick, say=_say)
     epochs = args.epochs if args.epochs is not None else (2 if quick else 20)
     _say(f"dreamlib: training a DCGAN on {description}, {epochs} epoch{'s' if epochs != 1 else ''}, into {args.out}")
     for path, reason in getattr(pictures, "skipped", [])[:5]:

@@ -375,10 +375,12 @@ def parse_image_size(text):
     return sides
 
 
-def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=0):
+def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=0, download=True, say=print):
     """(pictures, description) from ``"fashion_mnist"``, ``"mnist"`` or a folder of pictures.
 
-    Data sets come from ``dreamlib.data`` (offline first) as a uint8 array. A folder becomes a
+    Data sets come from ``dreamlib.data`` (offline first) as a uint8 array: the full set when it
+    is on this machine or (with ``download``) can be downloaded, else Fashion-MNIST's bundled
+    subset, said in one line through ``say``. A folder becomes a
     ``data.PictureFolder``: its pictures are centre-cropped and resized to ``image_size`` with
     ``channels`` (1 gray, 3 colour) and streamed from disk, never all held in memory. ``limit``
     keeps the first ``limit`` pictures (of a folder: a random choice fixed by ``seed``).
@@ -388,9 +390,10 @@ def training_pictures(source, image_size=(64, 64), channels=3, limit=None, seed=
     if limit is not None:
         limit = check_whole_number("limit", limit, 1, example=2000)
     if str(source) in data.KINDS:
-        images, _ = data.load_fashion_mnist(str(source), "train")
+        images, _ = data.load_fashion_mnist(str(source), "train", subset=True, download=download, say=say)
+        bundled = data.locate_full_set(str(source), "train") is None
         images = images[:limit]
-        return images, f"{source} train ({len(images)} pictures)"
+        return images, f"{source} train ({len(images)} pictures{', bundled subset' if bundled else ''})"
     folder = data.check_folder(source)
     architecture((*image_size, channels))  # a size the nets support, before reading any picture
     pictures = data.PictureFolder(folder, image_size, channels)

@@ -14,13 +14,14 @@ from dreamlib import data, gan
 from dreamlib.cli import main
 from dreamlib.errors import DreamlibError
 
-TINY = ["--data", "fashion_mnist", "--limit", "120", "--batch-size", "20", "--epochs", "3", "--seed", "4"]
+# --quick: the full Fashion-MNIST when it is here, else the bundled subset, never a download
+TINY = ["--data", "fashion_mnist", "--limit", "120", "--batch-size", "20", "--epochs", "3", "--seed", "4", "--quick"]
 
 
 @pytest.fixture(scope="module")
 def fashion():
-    """Fashion-MNIST training pictures, uint8 (60000, 28, 28)."""
-    return data.load_fashion_mnist()[0]
+    """Fashion-MNIST training pictures, uint8 (N, 28, 28): the full set when it is here, else the bundled 6,000."""
+    return data.load_fashion_mnist(subset=True)[0]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_one_step_changes_both_nets_and_gives_finite_losses(fashion):
 
 
 def test_a_short_run_learns_fashion_mnist(tmp_path, fashion):
-    test_pictures = data.to_gan_range(data.load_fashion_mnist(split="test")[0][:250])
+    test_pictures = data.to_gan_range(data.load_fashion_mnist(split="test", subset=True)[0][:250])
     real = data.to_gan_range(fashion[:1000])
     noise = gan.fixed_noise(250, seed=9)
 
@@ -281,6 +282,34 @@ def test_bad_data_gives_one_clear_error(tmp_path, capsys, kind, extra, message):
     assert main(["gan", "train", "--data", source, "--out", str(tmp_path / "run"), "--epochs", "1", *extra]) == 2
     assert message in one_line_error(capsys)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_gan_train_on_fashion_mnist_runs_on_a_bare_offline_machine(tmp_path, monkeypatch, capsys, offline):
+    """No full set anywhere, no network: the bundled subset, said in one line (after one failed download
+    unless DREAMLIB_OFFLINE=1, which never tries)."""
+    import keras
+
+    calls = []
+
+    def no_network():
+        calls.append("download")
+        raise Exception("URL fetch failure: no network in this test")
+
+    for env in ("DREAMLIB_FASHION_MNIST_DIR", data.BUNDLED_ONLY_ENV, "DREAMLIB_QUICK"):
+        monkeypatch.delenv(env, raising=False)
+    monkeypatch.setenv("DREAMLIB_OFFLINE", "1" if offline else "0")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(data, "DEBIAN_DIRS", {"fashion_mnist": tmp_path / "no-debian"})
+    monkeypatch.setattr(data, "_said", set())
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", no_network)
+    args = ["gan", "train", "--data", "fashion_mnist", "--limit", "100", "--batch-size", "50", "--epochs", "1"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("dreamlib: ")]
+    assert "6,000-picture subset bundled with dreamlib" in said[0] and len(said) == 2
+    assert "fashion_mnist train (100 pictures, bundled subset)" in said[1]
+    assert calls == ([] if offline else ["download"])
+    assert (tmp_path / "run" / "checkpoints" / "epoch_001.npz").is_file()
 
 
 def _colour_folder(folder, count=8):
