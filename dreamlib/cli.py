@@ -7,7 +7,7 @@
     dreamlib gan sample RUN_DIR OUTPUT [--n 25]
     dreamlib layers MODEL
     dreamlib channels INPUT [--model M] [--layer L] [--count K] [--weakest]   # a layer's strongest channels
-    dreamlib weights [list] [--missing] [--all]   # the course's weight files: cached, bundled, missing
+    dreamlib weights [list] [--missing] [--all]   # the course's weight files (cached, bundled, missing) and data
     dreamlib weights fetch [--to FOLDER]          # download them all (and copy them to FOLDER)
     dreamlib weights import FOLDER                # copy weight files from a folder into the Keras cache
 
@@ -144,9 +144,9 @@ def build_parser():
     ch.add_argument("--random-weights", action="store_true",
                     help="use an UNTRAINED network (for testing only)")
 
-    weights = sub.add_parser("weights", help="list, fetch or import the pretrained weights the course needs")
+    weights = sub.add_parser("weights", help="list, fetch or import the pretrained weights the course needs (and see its data)")
     wsub = weights.add_subparsers(dest="weights_command", metavar="ACTION", parser_class=_Parser)
-    listing = wsub.add_parser("list", help="the course's weight files and their state (the default action)")
+    listing = wsub.add_parser("list", help="the course's weight files, its data sets and their state (the default action)")
     listing.add_argument("--missing", action="store_true",
                          help="only the missing files, one 'NAME URL' line each (works offline)")
     listing.add_argument("--all", action="store_true", help="every weights file dreamlib knows, not only the course's")
@@ -528,8 +528,9 @@ def cmd_weights(args):
 
 
 def list_weights(missing_only=False, every_file=False):
-    """``dreamlib weights [list]``: the course's files (or every known one), their state, who needs them."""
-    from dreamlib import course, models
+    """``dreamlib weights [list]``: the course's files (or every known one), their state, who needs
+    them; the data sets (the full set, or only the subset bundled with dreamlib); each notebook's verdict."""
+    from dreamlib import course, data, models
 
     needed = course.course_files()
     files = models.known_weight_files() if every_file else {name: wf for name, (wf, _) in needed.items()}
@@ -546,6 +547,11 @@ def list_weights(missing_only=False, every_file=False):
         size = "" if size is None else f"{size / 1e6:.1f} MB" if size > 1e5 else f"{size / 1e3:.0f} kB"
         users = ", ".join(nb[:2] for nb in needed.get(name, (None, []))[1]) or "-"
         print(f"  {state:<8} {size:>8}  {name:<{width}}  notebooks {users}")
+    print(f"Data sets (Keras keeps downloaded ones in {data.keras_datasets_dir()}):")
+    for kind, users in course.data_users().items():
+        found = course.data_state(kind)
+        where = found.where if found.state != "missing" else found.note
+        print(f"  {found.state:<8} {kind:<15} {where}  notebooks {', '.join(nb[:2] for nb in users)}")
     print("Notebooks:")
     for notebook in course.readiness():
         print(f"  {notebook.notebook:<28} {notebook.verdict}")

@@ -3,14 +3,16 @@
 ``NOTEBOOK_NETWORKS`` is the one table of which network (with or without its ImageNet
 classifier) each notebook builds; notebook 00 and ``dreamlib weights`` both read it.
 ``readiness()`` says, per notebook, whether it runs on real weights, on a labelled random-weight
-stand-in, or stops with a one-line message; ``fetch_course_files()`` gets every file on a
-connected machine (and copies them to a folder, such as a USB stick, for ``dreamlib weights import``).
+stand-in, or stops with a one-line message, and which copy of its data (``NOTEBOOK_DATA``) it
+reads: the full set or the subset bundled with dreamlib. ``fetch_course_files()`` gets every file
+on a connected machine (and copies them to a folder, such as a USB stick, for
+``dreamlib weights import``).
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from dreamlib import models, settings
+from dreamlib import data, models, settings
 from dreamlib.errors import DreamlibError, WeightsMissingError
 
 # (model, include_top) per notebook, in the order the notebook builds them.
@@ -22,8 +24,10 @@ NOTEBOOK_NETWORKS = {
                              ("mobilenet_v2", False)),
     "04_tiling_big_images": (("mobilenet_v2", False), ("inception_v3", False)),
     "05_guided_dreams": (("resnet50", False), ("mobilenet_v2", False)),
-    "06_dcgan": (),  # trains its own networks: no pretrained weights (its data: see data.py)
+    "06_dcgan": (),  # trains its own networks: no pretrained weights (its data: NOTEBOOK_DATA)
 }
+# the data sets each notebook reads (dreamlib.data); the others read none
+NOTEBOOK_DATA = {"06_dcgan": ("fashion_mnist",)}
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,56 @@ def course_files():
 
 
 @dataclass(frozen=True)
+class DataState:
+    """One data set on this machine: the full set, only the subset bundled with dreamlib, or neither."""
+
+    kind: str
+    state: str            # "full" | "bundled" | "missing"
+    where: str            # the folder read from, or why it is missing
+
+    @property
+    def note(self):
+        """What a notebook that reads this data set will get, in a few words."""
+        if self.state == "full":
+            return f"the full {self.kind} ({self.where})"
+        how = f"sudo apt-get install {data.DEBIAN_PACKAGE}, or internet" if self.kind in data.DEBIAN_DIRS else "internet"
+        if self.state == "bundled":
+            count = data.read_idx(Path(self.where) / data.IDX_FILES["train"][1]).size
+            return (f"only the {count:,}-picture {self.kind} subset bundled with dreamlib: quick settings run, "
+                    f"full ones need the full set ({how})")
+        return f"{self.kind} is missing ({self.where}): get it ({how})"
+
+
+def data_users():
+    """{data set: [notebooks that read it]}."""
+    users = {}
+    for notebook, kinds in NOTEBOOK_DATA.items():
+        for kind in kinds:
+            users.setdefault(kind, []).append(notebook)
+    return users
+
+
+def data_state(kind):
+    """Which copy of data set ``kind`` a notebook would read here (never downloads)."""
+    try:
+        full = data.locate_full_set(kind, "train")
+    except DreamlibError as e:  # a DREAMLIB_FASHION_MNIST_DIR that points nowhere
+        return DataState(kind, "missing", str(e))
+    if full is not None:
+        return DataState(kind, "full", str(full))
+    if kind in data.BUNDLED_DIRS:
+        return DataState(kind, "bundled", str(data.BUNDLED_DIRS[kind]))
+    return DataState(kind, "missing", "not on this machine")
+
+
+@dataclass(frozen=True)
 class Readiness:
     """One notebook on this machine: its needs with their state, and what will happen."""
 
     notebook: str
     states: list          # [(Need, "cached" | "bundled" | "missing")]
-    verdict: str          # one line: runs on real weights, on a labelled stand-in, or stops
+    verdict: str          # one line: runs on real weights, on a labelled stand-in, or stops; and its data
+    data: tuple = ()      # (DataState,) for each data set it reads
 
     @property
     def ready(self):
@@ -101,7 +149,9 @@ def readiness(allow_random=None):
     result = []
     for notebook in NOTEBOOK_NETWORKS:
         states = [(need, models.weights_state(need.file)) for need in needs(notebook)]
-        result.append(Readiness(notebook, states, _verdict(states, allow_random)))
+        found = tuple(data_state(kind) for kind in NOTEBOOK_DATA.get(notebook, ()))
+        verdict = "; ".join([_verdict(states, allow_random)] + [f"data: {d.note}" for d in found])
+        result.append(Readiness(notebook, states, verdict, found))
     return result
 
 

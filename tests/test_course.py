@@ -37,7 +37,8 @@ def test_the_table_says_what_each_notebook_builds(notebook):
 def test_on_an_empty_cache_the_bundled_networks_are_ready_and_the_big_ones_are_not(empty_cache, monkeypatch):
     monkeypatch.delenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", raising=False)
     found = {r.notebook: r for r in course.readiness()}
-    assert found["00_start_here"].verdict == found["06_dcgan"].verdict == "needs no pretrained weights"
+    assert found["00_start_here"].verdict == "needs no pretrained weights"
+    assert found["06_dcgan"].verdict.startswith("needs no pretrained weights; data: ")
     first = found["01_activation_maximisation"]
     assert not first.ready
     assert dict((need.label, state) for need, state in first.states) == {
@@ -56,7 +57,46 @@ def test_with_every_file_cached_every_notebook_is_ready(empty_cache):
     for name in course.course_files():
         (empty_cache / name).write_bytes(b"x")
     verdicts = [r.verdict for r in course.readiness(allow_random=False)]
-    assert all(v.startswith("ready") or v == "needs no pretrained weights" for v in verdicts), verdicts
+    assert all(v.startswith(("ready", "needs no pretrained weights")) for v in verdicts), verdicts
+
+
+@pytest.fixture
+def no_full_data(tmp_path, monkeypatch):
+    """No Fashion-MNIST but the subset bundled with dreamlib: no Debian folder, an empty Keras cache."""
+    from dreamlib import data
+
+    monkeypatch.delenv("DREAMLIB_FASHION_MNIST_DIR", raising=False)
+    monkeypatch.delenv(data.BUNDLED_ONLY_ENV, raising=False)
+    monkeypatch.setattr(data, "DEBIAN_DIRS", {"fashion_mnist": tmp_path / "no-debian"})
+
+
+def test_readiness_and_weights_list_say_which_data_notebook_06_reads(empty_cache, no_full_data, tmp_path,
+                                                                     monkeypatch, capsys):
+    from dreamlib import data
+
+    dcgan = {r.notebook: r for r in course.readiness()}["06_dcgan"]
+    assert [(d.kind, d.state) for d in dcgan.data] == [("fashion_mnist", "bundled")]
+    assert dcgan.verdict == ("needs no pretrained weights; data: only the 6,000-picture fashion_mnist subset "
+                             "bundled with dreamlib: quick settings run, full ones need the full set "
+                             "(sudo apt-get install dataset-fashion-mnist, or internet)")
+    assert main(["weights"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"bundled\s+fashion_mnist\s+\S+datasets/fashion-mnist\s+notebooks 06", out)
+    assert "06_dcgan" in out and "only the 6,000-picture fashion_mnist subset" in out
+
+    full = tmp_path / "no-debian"
+    full.mkdir()
+    for name in data.IDX_FILES["train"] + data.IDX_FILES["test"]:
+        (full / name).write_bytes(b"")  # located by name: readiness reads no pictures
+    assert course.data_state("fashion_mnist").state == "full"
+    assert {r.notebook: r for r in course.readiness()}["06_dcgan"].verdict == \
+        f"needs no pretrained weights; data: the full fashion_mnist ({full})"
+    monkeypatch.setenv(data.BUNDLED_ONLY_ENV, "1")
+    assert course.data_state("fashion_mnist").state == "bundled"
+    monkeypatch.setenv("DREAMLIB_FASHION_MNIST_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.delenv(data.BUNDLED_ONLY_ENV)
+    state = course.data_state("fashion_mnist")
+    assert state.state == "missing" and "DREAMLIB_FASHION_MNIST_DIR=" in state.note
 
 
 def test_weights_list_offline_names_the_course_files_and_what_happens(empty_cache, capsys):
