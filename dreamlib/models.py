@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -460,12 +461,24 @@ def _build(spec, weights_path, include_top):
     return builder(weights=weights, include_top=include_top, input_shape=(side, side, 3), **spec.kwargs)
 
 
+_announced = set()  # the weight files whose untrained stand-in this process has announced
+
+
+def _announce_untrained(name, wf):
+    """The one notice for a missing network: a line on stderr (a box in Jupyter), once per file and process."""
+    if wf.name in _announced:
+        return
+    _announced.add(wf.name)
+    print(f"dreamlib: {name} runs UNTRAINED (random weights: {wf.name} is not in the Keras cache); "
+          f"every picture it makes is labelled so, none is a real dream", file=sys.stderr, flush=True)
+
+
 def load_backbone(name, weights="imagenet", include_top=False, allow_random=None):
     """Build backbone ``name`` with ImageNet weights (``weights="imagenet"``) or random ones (``None``).
 
     When the ImageNet file is missing and cannot be downloaded, raise ``WeightsMissingError`` -
     unless ``allow_random`` (default: the ``DREAMLIB_ALLOW_RANDOM_WEIGHTS`` switch) permits an
-    untrained stand-in, which is then announced with a warning and marked ``untrained``.
+    untrained stand-in, which is then announced in one line (once per file) and marked ``untrained``.
     """
     spec = get_spec(name)
     if weights not in ("imagenet", None):
@@ -482,8 +495,7 @@ def load_backbone(name, weights="imagenet", include_top=False, allow_random=None
             allow_random = settings.random_weights_allowed()
         if not allow_random:
             raise
-        warnings.warn(f"{wf.name} is missing, so {name} runs with RANDOM weights: its pictures "
-                      f"come from an untrained network, not a real dream", stacklevel=2)
+        _announce_untrained(name, wf)
         return Backbone(spec, _build(spec, None, include_top), untrained=True)
     try:
         model = _build(spec, path, include_top)

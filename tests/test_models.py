@@ -52,13 +52,19 @@ def test_missing_weights_error_names_file_folder_and_command(empty_cache):
     assert "\n" not in message
 
 
-def test_random_weights_only_when_allowed_and_then_announced(empty_cache, monkeypatch):
+def test_random_weights_only_when_allowed_and_then_announced(empty_cache, monkeypatch, capsys):
     monkeypatch.delenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", raising=False)
+    monkeypatch.setattr(models, "_announced", set())
     with pytest.raises(WeightsMissingError):
         models.load_backbone("mobilenet")  # its features are not bundled
     monkeypatch.setenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", "1")
-    with pytest.warns(UserWarning, match="RANDOM weights"):
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # one notice: the line below, no UserWarning too
         backbone = models.load_backbone("mobilenet")
+        models.load_backbone("mobilenet")
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("dreamlib: mobilenet runs UNTRAINED (random weights")
     assert backbone.untrained and backbone.weights_label == models.UNTRAINED
 
 
