@@ -77,9 +77,12 @@ def test_every_exercise_has_an_answer_a_check_and_a_test_with_points(source):
         answer, check, test = (by_id[ids[part]] for part in ("answer", "check", "test"))
         assert nbgrader(answer)["solution"] and not nbgrader(answer)["locked"]
         assert BEGIN in "".join(answer["source"])
-        assert nbgrader(check)["locked"] and f"solved_{n} = check(" in "".join(check["source"])
+        exercise = f"{source.name[:2]}_ex{n}"   # the mechanism's check_exercise/grade, or the older check
+        check_text, test_text = "".join(check["source"]), "".join(test["source"])
+        assert nbgrader(check)["locked"] and (f"solved_{n} = check(" in check_text
+                                              or f'check_exercise("{exercise}", ' in check_text)
         assert nbgrader(test)["grade"] and nbgrader(test)["locked"] and nbgrader(test)["points"] > 0
-        assert f"assert solved_{n}" in "".join(test["source"])
+        assert f"assert solved_{n}" in test_text or f'grade("{exercise}", globals(), seed=' in test_text
 
 
 def flat(code):
