@@ -105,7 +105,7 @@ def build_paths(workdir=None):
             (ROOT, "…"), (sys.prefix, "…"), (sys.base_prefix, "…"), (sysconfig.get_paths()["purelib"], "…"),
             *((p, "…") for p in site.getsitepackages()), (home, "~")]:
         for variant in {str(path), os.path.realpath(path)}:
-            if len(variant) > 1:
+            if len(Path(variant).parts) > 2 or instead == "~":   # not a system folder such as /usr
                 pairs.setdefault(variant, instead)
     return sorted(pairs.items(), key=lambda pair: -len(pair[0]))
 
