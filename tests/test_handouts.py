@@ -330,6 +330,11 @@ def test_editions_are_two_folders_each_with_its_own_index(monkeypatch, tmp_path)
     assert "mobilenet_v2: ImageNet weights (bundled with dreamlib)" in student
     assert "inception_v3: UNTRAINED stand-in (random weights)" in student and "Untrained stand-ins" in student
     assert "solutions are not in these handouts" in student
+    from dreamlib import course
+
+    gan = course.Readiness("06_dcgan", [], "v", (course.DataState("fashion_mnist", "bundled", "/x"),))
+    assert handouts.networks_used("06_dcgan", [gan], False) == [
+        "fashion_mnist (data): only the small subset bundled with dreamlib"]
     page = (tmp_path / "student" / "04_tiling_big_images.html").read_text()
     assert "solutions/" not in page and "Instructor edition" not in page
     instructor = (tmp_path / "instructor" / "index.html").read_text()

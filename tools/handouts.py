@@ -468,7 +468,7 @@ def notebook_title(nb):
 
 def networks_used(stem, readiness, allow_random):
     """One line per network the notebook builds: real weights (cached or bundled), or an untrained
-    stand-in, from dreamlib.course's table as it was when the page was made."""
+    stand-in; and one per data set it reads: from dreamlib.course's table as it was when the page was made."""
     lines = {}
     for ready in readiness:
         if ready.notebook != stem:
@@ -482,6 +482,9 @@ def networks_used(stem, readiness, allow_random):
             else:
                 what = "ImageNet weights" + (" (bundled with dreamlib)" if state == "bundled" else "")
             lines.setdefault(need.model, f"{need.model}: {what}")
+        for found in getattr(ready, "data", ()):   # the data sets it reads (dreamlib.course.DataState)
+            what = {"full": "the full data set", "bundled": "only the small subset bundled with dreamlib"}
+            lines.setdefault(found.kind, f"{found.kind} (data): {what.get(found.state, 'missing')}")
     return list(lines.values())
 
 
@@ -529,7 +532,7 @@ def index_page(edition, pages, solutions_url=None):
     for f in pages:
         number = f["stem"].split("_")[0]
         name = html.escape(f.get("title") or f["stem"])
-        nets = "".join(f"<li>{html.escape(n)}</li>" for n in f.get("networks", [])) or "<li>no pretrained network</li>"
+        nets = "".join(f"<li>{html.escape(n)}</li>" for n in f.get("networks", [])) or "<li>no pretrained network, no data set</li>"
         rows.append(f'<tr><td>{number}</td><td><a href="{html.escape(f["stem"])}.html">{name}</a><br>'
                     f'<small>{html.escape(f["stem"])}.html</small></td><td><ul class="networks">{nets}</ul></td></tr>')
     settings = sorted({SETTINGS_TEXT[f.get("quick")] for f in pages})
@@ -548,7 +551,7 @@ def index_page(edition, pages, solutions_url=None):
                      f"below (notebook{'s' * (len(stand_ins) != 1)} {', '.join(stand_ins)}) had no ImageNet weights "
                      "on the machine that made these pages and ran with random weights: their pictures are "
                      "labelled as such and show the code running, not real dreams.</p>")
-    parts.append("<table><thead><tr><th>#</th><th>notebook</th><th>networks used</th></tr></thead><tbody>"
+    parts.append("<table><thead><tr><th>#</th><th>notebook</th><th>networks and data used</th></tr></thead><tbody>"
                  + "".join(rows) + "</tbody></table>")
     if edition == "student":
         where = (f'will be published at <a href="{html.escape(solutions_url)}">{html.escape(solutions_url)}</a> '
