@@ -48,22 +48,6 @@ def check(answer, test, hint, success="Correct - well done!"):
 # Checks whose expected value, written out in a notebook's visible check cell, would be the answer.
 # Each takes the learner's answer and the notebook's own values the exercise works on.
 
-def _02_ex1(answer, a):
-    import numpy as np
-    import tensorflow as tf
-
-    from dreamlib import objectives
-
-    expected = float(objectives.sum_of_squares("layer")({"layer": tf.constant(a)}))
-    return bool(np.isclose(float(answer), expected, rtol=1e-5))
-
-
-def _02_ex3(answer):
-    import numpy as np
-
-    return bool(np.isclose(float(answer), 255 * 0.02))
-
-
 def _04_ex1(answer):
     from dreamlib.tiles import tile_slices
 
@@ -88,8 +72,7 @@ def _06_ex1(answer):
     return abs(d_loss - math.log(2)) < 1e-3 and abs(g_loss - math.log(2)) < 1e-3
 
 
-ANSWER_CHECKS = {"02_ex1": _02_ex1, "02_ex3": _02_ex3,
-                 "04_ex1": _04_ex1, "05_ex1": _05_ex1, "05_ex4": _05_ex4, "06_ex1": _06_ex1}
+ANSWER_CHECKS = {"04_ex1": _04_ex1, "05_ex1": _05_ex1, "05_ex4": _05_ex4, "06_ex1": _06_ex1}
 
 
 def is_right(exercise, answer, *given):
