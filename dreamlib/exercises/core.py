@@ -23,7 +23,7 @@ import sysconfig
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class Implementation:
     answer). ``diagnose(got, want, args)`` may return a sharper message than the generic one.
     """
 
+    kind: ClassVar[str] = "implementation"
     id: str
     name: str
     reference: Callable
@@ -64,6 +65,7 @@ class Implementation:
 class Question:
     """An exercise whose answer is a value; only its normalised SHA-256 is kept."""
 
+    kind: ClassVar[str] = "question"
     id: str
     name: str
     sha256: str
@@ -256,7 +258,9 @@ def attempt(spec, answer, seed):
     For an Implementation: ``spec.trials`` trials on inputs drawn from ``seed``, the learner's
     function watched by a Tripwire for calls into ``spec.forbidden``.
     """
-    if isinstance(spec, Question):
+    # by kind, not class: a hidden test re-imports this package, and the notebook's check cells keep
+    # using the classes they imported before, with specs made by the new ones
+    if spec.kind == "question":
         if spec.digest(answer) != spec.sha256:
             raise Mismatch(f"{spec.name} is not the answer")
         return
