@@ -48,12 +48,6 @@ def check(answer, test, hint, success="Correct - well done!"):
 # Checks whose expected value, written out in a notebook's visible check cell, would be the answer.
 # Each takes the learner's answer and the notebook's own values the exercise works on.
 
-def _04_ex1(answer):
-    from dreamlib.tiles import tile_slices
-
-    return answer == len(tile_slices((1000, 1500), 512))
-
-
 def _05_ex1(answer, dream_features, guide_features):
     import numpy as np
 
@@ -72,7 +66,7 @@ def _06_ex1(answer):
     return abs(d_loss - math.log(2)) < 1e-3 and abs(g_loss - math.log(2)) < 1e-3
 
 
-ANSWER_CHECKS = {"04_ex1": _04_ex1, "05_ex1": _05_ex1, "05_ex4": _05_ex4, "06_ex1": _06_ex1}
+ANSWER_CHECKS = {"05_ex1": _05_ex1, "05_ex4": _05_ex4, "06_ex1": _06_ex1}
 
 
 def is_right(exercise, answer, *given):
