@@ -162,12 +162,17 @@ class DCGAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
-    def train_step(self, real):
-        """One adversarial step on a batch of real pictures in [-1, 1]; returns the running means."""
+    def train_step(self, real, noise=None):
+        """One adversarial step on a batch of real pictures in [-1, 1]; returns the running means.
+
+        ``noise`` (batch, latent_dim) is drawn from the model's seed unless given (to compare a
+        hand-written step with this one on the same noise).
+        """
         if isinstance(real, tuple):  # fit() passes (x,) or (x, y); only the pictures matter
             real = real[0]
         batch = tf.shape(real)[0]
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        if noise is None:
+            noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
         ones, zeros = tf.ones((batch, 1)), tf.zeros((batch, 1))
 
         # 1. the discriminator learns: real -> 1, generated -> 0 (separate batches, as in article E,
