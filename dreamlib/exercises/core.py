@@ -146,6 +146,12 @@ def _code_of(value):
     return getattr(call, "__code__", None)
 
 
+@functools.lru_cache(maxsize=8192)
+def _resolved(filename):
+    """``filename`` resolved, once per file: the tripwire sees every Python call (TensorFlow makes many)."""
+    return str(Path(filename).resolve())
+
+
 class Tripwire:
     """Notices, while it is active, any call into a ``forbidden`` file made by the learner's code.
 
@@ -163,7 +169,7 @@ class Tripwire:
         if event != "call" or not self.forbidden_files:
             return
         filename = frame.f_code.co_filename
-        if filename not in self.forbidden_files and str(Path(filename).resolve()) not in self.forbidden_files:
+        if filename not in self.forbidden_files and _resolved(filename) not in self.forbidden_files:
             return
         caller = frame.f_back
         while caller is not None and caller is not self.boundary:
