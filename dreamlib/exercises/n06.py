@@ -92,15 +92,25 @@ def _run_step(fn, args):
     return d_loss, g_loss, flat(discriminator) - d_before, flat(generator) - g_before
 
 
+def _array(value):
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value, np.float64)
+
+
 def _close(got, want, rtol=1e-4):
-    got, want = (np.asarray(getattr(v, "numpy", lambda: v)(), np.float64) for v in (got, want))
+    got, want = _array(got), _array(want)
     if got.shape != want.shape:
         return False
     return float(np.linalg.norm(got - want)) <= rtol * max(float(np.linalg.norm(want)), 1e-12)
 
 
 def _diagnose_step(got, want, args):
-    """Say which half of the step differs, in the learner's terms."""
+    """Say which half of the step differs, in the learner's terms (None: the mechanism's words do)."""
+    try:
+        got = [_array(v) for v in got]
+    except (TypeError, ValueError):
+        return None
+    if any(g.shape != _array(w).shape or not np.all(np.isfinite(g)) for g, w in zip(got, want)):
+        return None  # a shape or a NaN: the mechanism says which
     (d_loss, g_loss, d_move, g_move), (want_d, want_g, want_d_move, want_g_move) = got, want
     if not _close(d_loss, want_d):
         if _close(d_loss, 2 * np.asarray(want_d)):
