@@ -113,3 +113,22 @@ def test_wrong_exponents_are_rejected(wrong):
     assert check_exercise("03_ex2", wrong) is False
     with pytest.raises(AssertionError):
         grade("03_ex2", {"answer_2": wrong}, seed=1)
+
+
+# --- exercise 4: keras.io's recipe as DreamSettings -------------------------------------------------
+
+def test_kerasio_settings():
+    from dreamlib.dream import DreamSettings
+
+    right = DreamSettings(steps=20, step_size=0.01, octaves=3, octave_scale=1.4, max_loss=15, lost_detail=True)
+    assert check_exercise("03_ex4", right) is True
+    grade("03_ex4", {"answer_4": right}, seed=2)
+    wrongs = [DreamSettings(steps=20, step_size=0.01, octaves=4, octave_scale=1.4, max_loss=20, lost_detail=True),  # D's
+              DreamSettings(steps=20, step_size=0.01, octaves=3, octave_scale=1.4, max_loss=15, lost_detail=False),
+              DreamSettings(steps=50, step_size=0.01, octaves=3, octave_scale=1.3, max_loss=15, lost_detail=True),
+              {"steps": 20}, None]
+    for wrong in wrongs[:-1]:
+        assert check_exercise("03_ex4", wrong) is False
+        with pytest.raises(AssertionError):
+            grade("03_ex4", {"answer_4": wrong}, seed=2)
+    assert check_exercise("03_ex4", None) is None

@@ -54,6 +54,17 @@ def _exponents(answer):
         return repr(answer)
 
 
+KERASIO_FIELDS = ("steps", "step_size", "octaves", "octave_scale", "max_loss", "lost_detail")
+
+
+def _settings(answer):
+    """The six fields of keras.io's recipe in a DreamSettings, as numbers; anything else as it prints."""
+    try:
+        return str([float(getattr(answer, name)) for name in KERASIO_FIELDS])
+    except (AttributeError, TypeError, ValueError):
+        return repr(answer)
+
+
 EXERCISES = [
     Implementation(
         id="03_ex1",
@@ -62,8 +73,8 @@ EXERCISES = [
         inputs=_octave_inputs,
         outputs="dream",
         rtol=1e-4,
-        hint="section 5's recipe, smallest octave first: enlarge the dream, add what the original "
-             "lost by its trip through the smaller size (section 6's formula), then run the octave.",
+        hint="the exercise's formula, smallest octave first: enlarge the dream, add what the original "
+             "lost by its trip through the previous octave's size, then run the octave.",
         forbidden=("dreamlib.dream", "dreamlib.octaves"),
         trials=3,
     ),
@@ -73,5 +84,12 @@ EXERCISES = [
         sha256=hash_answer("[-3, -2, -1, 0]"),
         normalize=_exponents,
         hint="n = 0 is the original size; smaller octaves have negative n.",
+    ),
+    Question(
+        id="03_ex4",
+        name="answer_4",
+        sha256=hash_answer("[20.0, 0.01, 3.0, 1.4, 15.0, 1.0]"),
+        normalize=_settings,
+        hint="the exercise names six values; DreamSettings takes each one as a keyword.",
     ),
 ]
