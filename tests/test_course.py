@@ -23,8 +23,8 @@ def _networks_built_by(notebook):
                      if c["cell_type"] == "code")
     constants = dict(re.findall(r'^(\w+) = (?:pick\(quick=)?"(\w+)"', code, flags=re.M))
     built = set()
-    for name, top in re.findall(r'load_backbone\(("?\w+"?)(, include_top=True)?\)', code):
-        built.add((constants.get(name, name.strip('"')), bool(top)))
+    for name, options in re.findall(r'load_backbone\(("?\w+"?)((?:, \w+=\w+)*)\)', code):   # any keywords
+        built.add((constants.get(name, name.strip('"')), "include_top=True" in options))
     built |= {(name, False) for name in re.findall(r'Dreamer\("(\w+)"', code)}
     return built
 
