@@ -15,7 +15,8 @@ help:
 	@echo "                      solved with your Keras cache, as handed out on an empty one, dist tests)"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make student          write the student edition notebooks/ from solutions/ (nbgrader)"
-	@echo "make grade SUBMISSIONS=DIR  autograde DIR/<student>/*.ipynb into course/grades.csv (nbgrader)"
+	@echo "make grade SUBMISSIONS=DIR  autograde DIR/<student>/*.ipynb into course/grades.csv (nbgrader;"
+	@echo "                      ROSTER=file of ids, JOBS=N at once (default: the cores), FEEDBACK=1 for feedback pages)"
 	@echo "make handouts         workshop handouts: one offline HTML file per notebook; hand out build/handouts/student/"
 	@echo "                      (QUICK=1 quick settings, NOTEBOOKS=03,04 to choose, SOLUTIONS_URL=where you will"
 	@echo "                      publish the solutions); build/handouts/instructor/ has the solutions: do not copy it"
@@ -55,7 +56,8 @@ student: $(STAMP)
 
 grade: $(STAMP)
 	@if [ -z "$(SUBMISSIONS)" ]; then echo "usage: make grade SUBMISSIONS=folder (one folder of notebooks per student)"; exit 2; fi
-	$(BIN)/python tools/grade.py "$(SUBMISSIONS)"
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(if $(ROSTER),--roster "$(ROSTER)") \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1,$(FEEDBACK)),--feedback)
 
 # nbgrader runs each notebook solved (your Keras cache) and as handed out (an empty Keras cache with
 # DREAMLIB_OFFLINE=1: a fresh machine without internet, dreamlib's bundled weights only).

@@ -24,3 +24,38 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Some cells (a short GAN training in 06) need more than nbgrader's default 30 s on a laptop CPU.
 os.environ.setdefault("DREAMLIB_QUICK", "1")
 c.Execute.timeout = 600
+
+# `nbgrader export` writes its table here, not at the top of the repository.
+c.CsvExportPlugin.to = str(Path(__file__).resolve().parent / "course" / "nbgrader_export.csv")
+
+
+# Feedback never shows a hidden test: nbgrader's feedback page is the autograded notebook, whose test
+# cells hold the hidden tests (their seeds) and whose failures print a traceback quoting them.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader import utils as _utils  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+from traitlets import Bool  # noqa: E402
+
+
+class HideTests(ClearHiddenTests):
+    """Each autograded test cell keeps only the lines above its hidden tests (its "Autograded, N
+    points" comment), and a failure shows one line, the reason, without the traceback."""
+
+    enforce_metadata = Bool(False)  # a learner's own cell may say "BEGIN HIDDEN TESTS": left as it is
+
+    def preprocess_cell(self, cell, resources, index):
+        if not (_utils.is_grade(cell) and not _utils.is_solution(cell) and cell.cell_type == "code"):
+            return cell, resources
+        kept = []
+        for line in cell.source.splitlines():
+            if self.begin_test_delimeter in line:
+                break
+            kept.append(line)
+        cell.source = "\n".join(kept).rstrip()
+        for output in cell.outputs:
+            if output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideTests, CSSHTMLHeaderPreprocessor]

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
@@ -46,21 +45,6 @@ def with_one_wrong_answer(source, exercise, wrong_lines):
     return nb
 
 
-class FreshMachineFor:
-    """nbgrader's API, running the notebooks of ``student_id`` on an empty Keras cache with downloads off."""
-
-    def __init__(self, api, student_id, keras_home):
-        self.api, self.student_id = api, student_id
-        self.environ = {"KERAS_HOME": str(keras_home), "DREAMLIB_OFFLINE": "1"}
-
-    def autograde(self, assignment, student_id, **kwargs):
-        with mock.patch.dict(os.environ, self.environ if student_id == self.student_id else {}):
-            return self.api.autograde(assignment, student_id, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.api, name)
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade a class folder: `solved` hands in solutions/, `untouched` the student edition (on a fresh
@@ -76,9 +60,9 @@ def graded(tmp_path_factory):
     (submissions / "wrong" / "my copy.ipynb").write_text(json.dumps(wrong))   # renamed on purpose
     course = tmp / "course"
     empty_cache = tmp / "empty-keras-home"
-    api = student.nbgrader_api
-    with mock.patch.object(student, "nbgrader_api", lambda *a: FreshMachineFor(api(*a), "untouched", empty_cache)):
-        table = grade.grade(submissions, course, tmp / "grades.csv")
+    fresh_machine = {"KERAS_HOME": str(empty_cache), "DREAMLIB_OFFLINE": "1"}
+    table = grade.grade(submissions, course, tmp / "grades.csv",
+                        environ=lambda student_id: fresh_machine if student_id == "untouched" else {})
     # the untouched notebooks found that cache empty and filled it with dreamlib's bundled files only
     bundled = {p.name for p in (ROOT / "dreamlib" / "weights").iterdir() if p.suffix in (".h5", ".json")}
     assert (empty_cache / "models").is_dir() and {p.name for p in (empty_cache / "models").iterdir()} <= bundled
@@ -115,8 +99,9 @@ def test_solved_notebooks_run_clean_and_get_full_marks(graded, source):
     cells = executed(course, "solved", source.stem)
     assert errors(cells) == []
     assert tensorflow_log_lines(cells) == []
-    row = {k: v for k, v in table["solved"].items() if k[0] == source.name[:2]}
-    assert row and all(score == best for score, best in row.values()), row
+    row = {k: v for k, v in table.score["solved"].items() if k[0] == source.name[:2]}
+    assert row and all(score == table.columns[k] for k, score in row.items()), row
+    assert table.reasons["solved"] == []
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -128,19 +113,22 @@ def test_untouched_student_notebooks_run_to_the_end_and_get_zero(graded, source)
     assert tensorflow_log_lines(cells) == []
     checks = [c for c in cells if grade_id(c).endswith("_check")]
     assert checks and all(NOT_ANSWERED in printed(c) for c in checks)
-    row = {k: v for k, v in table["untouched"].items() if k[0] == source.name[:2]}
-    assert row and all(score == 0 for score, _ in row.values()), row
+    row = {k: v for k, v in table.score["untouched"].items() if k[0] == source.name[:2]}
+    assert row and all(score == 0 for score in row.values()), row
 
 
 def test_one_wrong_exercise_loses_exactly_its_points(graded):
     table, course, csv_path = graded
-    row = table["wrong"]
-    assert {nb for nb, _ in row} == {WRONG_NOTEBOOK[:2]}
-    assert row[(WRONG_NOTEBOOK[:2], WRONG_EXERCISE)][0] == 0
-    assert all(score == best for (_, n), (score, best) in row.items() if n != WRONG_EXERCISE), row
+    row = {k: v for k, v in table.score["wrong"].items() if k[0] == WRONG_NOTEBOOK[:2]}
+    assert row[(WRONG_NOTEBOOK[:2], WRONG_EXERCISE)] == 0
+    assert all(score == table.columns[k] for k, score in row.items() if k[1] != WRONG_EXERCISE), row
+    # the notebooks it did not hand in: 0, and the reason says so
+    assert all(score == 0 for k, score in table.score["wrong"].items() if k[0] != WRONG_NOTEBOOK[:2])
+    assert f"{SOURCES[-1].name[:2]}: not handed in" in table.reasons["wrong"]
     check = next(c for c in executed(course, "wrong", WRONG_NOTEBOOK) if grade_id(c).endswith(f"ex{WRONG_EXERCISE}_check"))
     assert "✗ Not yet." in printed(check) and "Hint:" in printed(check)
     lines = csv_path.read_text().splitlines()
     header = lines[0].split(",")
-    assert header[0] == "student" and f"{WRONG_NOTEBOOK[:2]} ex{WRONG_EXERCISE}" in header and header[-1] == "total"
+    assert header[0] == "student" and f"{WRONG_NOTEBOOK[:2]} ex{WRONG_EXERCISE}" in header
+    assert header[-2:] == ["total", "reason"]
     assert [line.split(",")[0] for line in lines[2:]] == ["solved", "untouched", "wrong"]

@@ -1,26 +1,35 @@
-"""Autograde a folder of submitted notebooks with nbgrader and write a score table.
+"""Autograde a class folder with nbgrader and write a grade book that loses no one.
 
-    python tools/grade.py SUBMISSIONS [--course course] [--csv course/grades.csv]
+    python tools/grade.py SUBMISSIONS [--roster FILE] [--jobs N] [--feedback] [--course course] [--csv FILE]
 
 SUBMISSIONS holds one folder per student (the folder's name is the student's id), each with any of
 the course notebooks (01_activation_maximisation.ipynb ... 06_dcgan.ipynb; a renamed copy is
-recognised by its exercise cells). Each notebook is run top to bottom by nbgrader's `autograde` with
-the locked cells (checks and tests) put back as released, so points come from the course's own tests.
-The table has one row per student and one column per exercise (and the total); nbgrader's gradebook
-in course/ keeps every grade, for `nbgrader export` or the formgrader.
+recognised by its exercise cells, or by its text when the cells lost their metadata). The roster is
+a file of student ids, one a line (default: every folder found). Every student on the roster or with
+a folder gets a row: one column per exercise, the total, and a `reason` for every point not
+awarded by a test (a file that is not a readable notebook, a notebook without nbgrader metadata, a
+deleted test cell, a notebook not handed in, a notebook nbgrader could not run). Each reason is also
+printed.
+
+Before anything runs, the weights the graded notebooks need are checked (the one-line message of
+`make handouts`). Then JOBS notebooks run at once (default: the machine's cores), each by nbgrader's
+`autograde` in its own process, with the locked cells (checks and tests) put back as released, so
+points come from the course's own hidden tests; nbgrader's gradebook (SQLite) in course/ keeps
+every grade, for `nbgrader export` or the formgrader. With --feedback each student also gets
+nbgrader's feedback page, which never shows a hidden test (nbgrader_config.py).
 """
 
 import argparse
-import contextlib
 import csv
+import json
 import os
 import re
-import shutil
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,136 +38,428 @@ import student  # noqa: E402  (tools/ is a folder of scripts, not a package)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the notebooks' kernels inherit it: no TensorFlow start-up log
 
 EXERCISE_ID = re.compile(r"^(?P<notebook>\d\d)_ex(?P<n>\d+)_test$")
+SQLITE_WAIT_S = 300   # a grading process waits this long for another one's write to nbgrader's gradebook
 
 
-def course_notebook(path, assignments):
-    """The assignment a submitted notebook belongs to: by its exercise cells, else by its file name."""
-    try:
-        cells = student.nbgrader_cells(path)
-    except (ValueError, KeyError, UnicodeDecodeError):
-        return None
-    prefixes = {c["metadata"]["nbgrader"].get("grade_id", "")[:2] for c in cells}
-    by_cells = [a for a in assignments if a[:2] in prefixes]
-    if len(by_cells) == 1:
-        return by_cells[0]
-    return path.stem if path.stem in assignments else None
+def exercise(grade_id):
+    """("03", 2) for the test cell "03_ex2_test"; None for any other cell."""
+    match = EXERCISE_ID.match(grade_id or "")
+    return (match["notebook"], int(match["n"])) if match else None
 
 
-def collect(submissions, course, assignments):
-    """Copy each student's notebooks into nbgrader's submitted/ folder; returns [(student, assignment)]."""
-    found = []
-    for folder in sorted(p for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        taken = {}
-        for path in sorted(folder.rglob("*.ipynb")):
-            if ".ipynb_checkpoints" in path.parts:
-                continue
-            assignment = course_notebook(path, assignments)
-            if assignment is None:
-                print(f"skipped {path}: not one of the course notebooks")
-            elif assignment in taken:
-                print(f"skipped {path}: {folder.name} already handed in {taken[assignment].name} for {assignment}")
-            else:
-                taken[assignment] = path
-        for assignment, path in taken.items():
-            target = Path(course) / "submitted" / folder.name / assignment
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(parents=True)
-            shutil.copyfile(path, target / f"{assignment}.ipynb")
-            found.append((folder.name, assignment))
+def label(key):
+    return f"{key[0]} ex{key[1]}"
+
+
+def grade_id(cell):
+    return (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id")
+
+
+def words(cell):
+    """A markdown cell's text with spacing normalised: how a notebook is recognised without metadata."""
+    return " ".join("".join(cell.get("source", "")).split())
+
+
+@dataclass
+class Assignment:
+    """One course notebook: its autograded test cells and the text that identifies it."""
+
+    name: str
+    tests: dict          # {test cell grade id: Test}, in notebook order
+    text: set            # its markdown cells' text
+
+    @property
+    def prefix(self):
+        return self.name[:2]
+
+    def exercises(self):
+        return {exercise(gid): test.points for gid, test in self.tests.items()}
+
+
+@dataclass
+class Test:
+    """An autograded test cell: its points, and its text as released (without the hidden tests)."""
+
+    points: float
+    text: str
+
+
+def released_text(cell):
+    """A test cell's text as nbgrader releases it: without its BEGIN/END HIDDEN TESTS region."""
+    kept, hidden = [], False
+    for line in "".join(cell.get("source", "")).splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return words({"source": "\n".join(kept)})
+
+
+def course_assignments(source=student.SOURCE):
+    """{name: Assignment} for every notebook with exercises in ``source``."""
+    found = {}
+    for path in student.exercise_notebooks(source):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        tests = {grade_id(c): Test(float(c["metadata"]["nbgrader"].get("points", 0)), released_text(c))
+                 for c in cells if exercise(grade_id(c)) and c["metadata"]["nbgrader"].get("grade")}
+        text = {words(c) for c in cells if c.get("cell_type") == "markdown" and words(c)}
+        found[path.stem] = Assignment(path.stem, tests, text)
     return found
 
 
-@contextlib.contextmanager
-def stderr_to(path):
-    """Send this process's stderr, and so the notebook kernels' (TensorFlow's start-up lines), to ``path``."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "a") as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+@dataclass
+class Handin:
+    """What one student handed in for one assignment, and what the grader must know about it."""
+
+    student: str
+    assignment: str
+    path: Path
+    zero: set = field(default_factory=set)      # exercises that get 0 whatever nbgrader says
+    reasons: list = field(default_factory=list)  # why, one short sentence each
+    run: bool = True                            # False: nothing nbgrader could grade
+
+
+def read_notebook(path):
+    """(notebook dict, None) or (None, why it is not a readable notebook)."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return None, "not a readable notebook (not text)"
+    except json.JSONDecodeError as e:
+        return None, f"not a readable notebook (not JSON: {e.msg}, line {e.lineno})"
+    except OSError as e:
+        return None, f"not a readable notebook ({e.strerror})"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or \
+            not all(isinstance(c, dict) for c in nb["cells"]):
+        return None, "not a readable notebook (JSON, but no list of cells)"
+    return nb, None
+
+
+def identify(path, nb, assignments):
+    """The assignment a file belongs to: by its exercise cells, else its name, else its text; or None."""
+    if nb is not None:
+        prefixes = {(grade_id(c) or "")[:2] for c in nb["cells"]}
+        by_cells = [a for a in assignments.values() if a.prefix in prefixes and a.tests]
+        if len(by_cells) == 1:
+            return by_cells[0].name
+    if path.stem in assignments:
+        return path.stem
+    by_number = [a for a in assignments if re.match(rf"{a[:2]}(\D|$)", path.stem)]
+    if len(by_number) == 1:
+        return by_number[0]
+    if nb is not None:
+        text = {words(c) for c in nb["cells"] if c.get("cell_type") == "markdown" and words(c)}
+        overlap = {name: len(a.text & text) / max(1, len(a.text)) for name, a in assignments.items()}
+        best = max(overlap, key=overlap.get, default=None)
+        if best is not None and overlap[best] >= 0.5:
+            return best
+    return None
+
+
+def inspect(student_id, path, nb, problem, assignment, assignments):
+    """A Handin for ``path`` with what would cost points before anything runs."""
+    handin = Handin(student_id, assignment, path)
+    course = assignments[assignment]
+    every = set(course.exercises())
+    if problem:
+        handin.run = False
+        handin.zero |= every
+        handin.reasons.append(f"{path.name}: {problem}: 0 for {assignment[:2]}")
+        return handin
+    submitted = {grade_id(c): c for c in nb["cells"] if grade_id(c)}
+    if not submitted:
+        handin.run = False
+        handin.zero |= every
+        handin.reasons.append(f"{path.name}: no nbgrader metadata (cells copied into another notebook?): "
+                              f"0 for {assignment[:2]}; the answers must be in the handed-out notebook")
+        return handin
+    for test_id, released in course.tests.items():
+        key = exercise(test_id)
+        if test_id not in submitted:
+            handin.zero.add(key)
+            handin.reasons.append(f"{path.name}: test cell {test_id} deleted: 0 for {label(key)}")
+        elif released_text(submitted[test_id]) != released.text:
+            handin.reasons.append(f"{path.name}: test cell {test_id} edited (graded with the released test)")
+    return handin
+
+
+def collect(submissions, assignments, roster=None):
+    """(students, handins, notes): every student id, the Handins to grade, and per-student notes.
+
+    ``roster``: the class's ids (None: every folder in ``submissions``). A folder not on the roster
+    is graded too, with a note."""
+    folders = {p.name: p for p in sorted(Path(submissions).iterdir()) if p.is_dir() and not p.name.startswith(".")}
+    students = list(roster) if roster is not None else sorted(folders)
+    notes = {s: [] for s in students}
+    for name in folders:
+        if name not in notes:
+            students.append(name)
+            notes[name] = ["not on the roster (graded anyway)"]
+    handins = []
+    for student_id in students:
+        folder = folders.get(student_id)
+        if folder is None:
+            notes[student_id].append(f"no folder {student_id}/ in {submissions}: nothing handed in")
+            continue
+        taken = {}
+        for path in sorted(folder.rglob("*.ipynb")):
+            if ".ipynb_checkpoints" in path.parts or not path.is_file():
+                continue
+            nb, problem = read_notebook(path)
+            assignment = identify(path, nb, assignments)
+            if assignment is None:
+                what = problem or "not one of the course notebooks"
+                notes[student_id].append(f"{path.relative_to(folder)}: {what} (not graded)")
+            elif assignment in taken:
+                notes[student_id].append(f"{path.relative_to(folder)}: a second {assignment} "
+                                         f"(graded: {taken[assignment].path.relative_to(folder)})")
+            else:
+                taken[assignment] = inspect(student_id, path, nb, problem, assignment, assignments)
+        handins.extend(taken.values())
+    return students, handins, notes
+
+
+def read_roster(path):
+    """Student ids from a file, one a line; blank lines and # comments are skipped."""
+    ids = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and line not in ids:
+            ids.append(line)
+    if not ids:
+        raise SystemExit(f"grade: the roster {path} lists no student ids (one a line)")
+    return ids
+
+
+def weights_problem(names):
+    """The one-line message `make handouts` gives when the weights these notebooks need are missing."""
+    import handouts  # noqa: E402  (its message, so both tools say the same)
+    from dreamlib import settings
+
+    return handouts.missing_weights(names, settings.random_weights_allowed(), who="grade")
+
+
+def data_notice(names):
+    import handouts
+
+    return handouts.missing_data(names, who="grade")
+
+
+def nbgrader_api(course):
+    """nbgrader's API on ``course``, whose SQLite gradebook waits for other grading processes' writes."""
+    api = student.nbgrader_api(course)
+    api.coursedir.db_url = f"sqlite:///{Path(course).resolve() / 'gradebook.db'}?timeout={SQLITE_WAIT_S}"
+    return api
+
+
+def last_error(result):
+    log = (result.get("log") or "") + (result.get("error") or "")
+    lines = [line.strip() for line in log.splitlines() if "[ERROR]" in line or "Error" in line]
+    return lines[-1] if lines else (log.strip().splitlines() or ["no message"])[-1]
+
+
+def autograde_here(course, assignment, student_id):
+    """Run nbgrader's autograde for one notebook in this process; returns (success, error line)."""
+    api = nbgrader_api(course)
+    result = api.autograde(assignment, student_id, force=True, create=False)
+    return bool(result["success"]), None if result["success"] else last_error(result)
+
+
+def autograde_one(course, handin, environ):
+    """Autograde one handed-in notebook in a process of its own (so JOBS run at once); its kernel's
+    messages go to course/logs/STUDENT/ASSIGNMENT.log. Returns (handin, seconds, error or None)."""
+    target = Path(course) / "submitted" / handin.student / handin.assignment
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.ipynb"):
+        old.unlink()
+    (target / f"{handin.assignment}.ipynb").write_bytes(handin.path.read_bytes())
+    log = Path(course) / "logs" / handin.student / f"{handin.assignment}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with log.open("w") as err:
+        done = subprocess.run([sys.executable, __file__, "--autograde-one", str(course), handin.assignment,
+                               handin.student], stdout=subprocess.PIPE, stderr=err, text=True,
+                              env={**os.environ, **(environ or {})})
+    answer = (done.stdout.strip().splitlines() or ["{}"])[-1]
+    try:
+        ok, error = json.loads(answer)
+    except (ValueError, TypeError):
+        ok, error = False, f"the grading process stopped (exit status {done.returncode}; see {log})"
+    return handin, time.perf_counter() - start, None if ok else error
+
+
+def prepare(course, students, source):
+    """course/ with the released assignments, and every student in the gradebook (the formgrader and
+    `nbgrader export` list them all; parallel processes never race to add one)."""
+    student.generate(source, course)  # the gradebook must know the released cells before grading
+    api = nbgrader_api(course)
+    with api.gradebook as gradebook:
+        for student_id in students:
+            gradebook.update_or_create_student(student_id)
+    return api
 
 
 def scores(api, graded):
-    """{student: {(notebook number, exercise): (score, max)}} read from nbgrader's gradebook."""
+    """{(student, assignment): {exercise: score}} read from nbgrader's gradebook."""
     table = {}
     with api.gradebook as gradebook:
         for student_id, assignment in graded:
-            notebook = gradebook.find_submission_notebook(assignment, assignment, student_id)
-            for grade in notebook.grades:
-                match = EXERCISE_ID.match(grade.name)
-                if match:
-                    key = (match["notebook"], int(match["n"]))
-                    table.setdefault(student_id, {})[key] = (grade.score, grade.max_score)
+            try:
+                notebook = gradebook.find_submission_notebook(assignment, assignment, student_id)
+            except Exception:  # MissingEntry: nbgrader stopped before it recorded the notebook
+                continue
+            table[student_id, assignment] = {exercise(g.name): g.score for g in notebook.grades if exercise(g.name)}
     return table
 
 
-def write_csv(table, path):
-    """One row per student, one column per exercise ("03 ex2"), then the total; the first row: maximum points."""
-    columns = sorted({key for row in table.values() for key in row})
-    maximum = {}
-    for row in table.values():
-        maximum.update({key: best for key, (_, best) in row.items()})
+@dataclass
+class GradeBook:
+    """The class's grades: one row per student, and why each lost point was lost."""
+
+    students: list
+    columns: dict                                   # {exercise: max points}
+    score: dict                                     # {student: {exercise: points}}
+    reasons: dict                                   # {student: [reason, ...]}
+
+    def total(self, student_id):
+        return sum(self.score[student_id].values())
+
+    def row(self, student_id):
+        """{"03 ex2": points, ..., "total": points, "reason": "..."} for one student."""
+        row = {label(k): self.score[student_id].get(k, 0.0) for k in self.columns}
+        return {**row, "total": self.total(student_id), "reason": "; ".join(self.reasons[student_id])}
+
+
+def book(students, handins, notes, assignments, table, failed):
+    """The GradeBook: nbgrader's scores, with 0 and a reason for each exercise without a grade."""
+    in_class = sorted({h.assignment for h in handins})
+    columns = {k: p for name in in_class for k, p in sorted(assignments[name].exercises().items())}
+    score = {s: {} for s in students}
+    reasons = {s: list(notes[s]) for s in students}
+    by_student = {}
+    for h in handins:
+        by_student.setdefault(h.student, {})[h.assignment] = h
+    for student_id in students:
+        mine = by_student.get(student_id, {})
+        for name in in_class:
+            keys = assignments[name].exercises()
+            h = mine.get(name)
+            if h is None:
+                if not any("nothing handed in" in r for r in reasons[student_id]):
+                    reasons[student_id].append(f"{name[:2]}: not handed in")
+                score[student_id].update({k: 0.0 for k in keys})
+                continue
+            reasons[student_id].extend(h.reasons)
+            graded = table.get((student_id, name), {})
+            if h.run and (student_id, name) in failed:
+                reasons[student_id].append(f"{name[:2]}: nbgrader could not grade it ({failed[student_id, name]}): 0")
+            for k in keys:
+                score[student_id][k] = 0.0 if k in h.zero or (student_id, name) in failed else float(graded.get(k) or 0.0)
+    return GradeBook(students, columns, score, reasons)
+
+
+def write_csv(gradebook, path):
+    """student, one column per exercise ("03 ex2"), total, reason; the first row: maximum points."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["student"] + [f"{nb} ex{n}" for nb, n in columns] + ["total"])
-        out.writerow(["(max points)"] + [f"{maximum[k]:g}" for k in columns] + [f"{sum(maximum.values()):g}"])
-        for student_id in sorted(table):
-            row = table[student_id]
-            out.writerow([student_id] + [f"{row[k][0]:g}" if k in row else "" for k in columns]
-                         + [f"{sum(score for score, _ in row.values()):g}"])
+        out.writerow(["student"] + [label(k) for k in gradebook.columns] + ["total", "reason"])
+        out.writerow(["(max points)"] + [f"{p:g}" for p in gradebook.columns.values()]
+                     + [f"{sum(gradebook.columns.values()):g}", ""])
+        for student_id in gradebook.students:
+            row = gradebook.row(student_id)
+            out.writerow([student_id] + [f"{row[label(k)]:g}" for k in gradebook.columns]
+                         + [f"{row['total']:g}", row["reason"]])
     return path
 
 
-def grade(submissions, course=student.COURSE, csv_path=None, source=student.SOURCE):
-    """Autograde every notebook in ``submissions``; returns the score table and writes it as CSV."""
-    assignments = [p.stem for p in student.exercise_notebooks(source)]
-    student.generate(source, course)  # the gradebook must know the released cells before grading
-    found = collect(submissions, course, assignments)
-    if not found:
-        raise SystemExit(f"no course notebooks in {submissions}: it needs one folder per student, "
-                         f"each with notebooks such as {assignments[0]}.ipynb")
-    api = student.nbgrader_api(course)
-    log = Path(course) / "autograde.log"
-    print(f"autograding {len(found)} notebooks; the kernels' own messages go to {log}")
-    for student_id, assignment in tqdm(found, desc="autograding", unit="notebook", file=sys.stdout):
-        start = time.perf_counter()
-        with stderr_to(log):
-            result = api.autograde(assignment, student_id, force=True, create=True)
-        student.run(result, f"grade {student_id}'s {assignment}")
-        tqdm.write(f"{student_id} {assignment}: run and graded in {time.perf_counter() - start:.0f} s")
-    table = scores(api, found)
-    write_csv(table, csv_path or Path(course) / "grades.csv")
-    return table
+def default_jobs():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def grade(submissions, course=student.COURSE, csv_path=None, source=student.SOURCE, roster=None, jobs=None,
+          environ=None, feedback=False, quiet=False):
+    """Autograde every notebook in ``submissions``; returns the GradeBook and writes it as CSV.
+
+    ``roster``: student ids (None: every folder); ``jobs``: notebooks graded at once (None: the cores);
+    ``environ(student_id)``: extra environment for that student's kernels (tests: a fresh machine).
+    """
+    say = (lambda *a: None) if quiet else print
+    assignments = course_assignments(source)
+    students, handins, notes = collect(submissions, assignments, roster)
+    to_run = [h for h in handins if h.run]
+    names = sorted({h.assignment for h in to_run})
+    problem = weights_problem(names)
+    if problem:
+        raise SystemExit(problem)
+    notice = data_notice(names)
+    if notice:
+        say(notice)
+    api = prepare(course, students, source)
+    jobs = max(1, jobs or default_jobs())
+    failed, start = {}, time.perf_counter()
+    if to_run:
+        say(f"autograding {len(to_run)} notebooks of {len(students)} students, {jobs} at a time; "
+            f"the kernels' own messages go to {Path(course) / 'logs'}")
+    with ThreadPoolExecutor(jobs) as pool:
+        running = [pool.submit(autograde_one, course, h, environ(h.student) if environ else None) for h in to_run]
+        for i, done in enumerate(as_completed(running), 1):
+            h, seconds, error = done.result()
+            if error:
+                failed[h.student, h.assignment] = error
+            say(f"[{i}/{len(to_run)}] {h.student} {h.assignment}: {'graded' if not error else 'FAILED'} "
+                f"in {seconds:.0f} s")
+    table = scores(api, [(h.student, h.assignment) for h in to_run])
+    gradebook = book(students, handins, notes, assignments, table, failed)
+    write_csv(gradebook, csv_path or Path(course) / "grades.csv")
+    for student_id in students:
+        for reason in gradebook.reasons[student_id]:
+            say(f"{student_id}: {reason}")
+    if feedback:
+        for h in to_run:
+            if (h.student, h.assignment) not in failed:
+                student.run(api.generate_feedback(h.assignment, h.student, force=True), f"write {h.student}'s feedback")
+        say(f"feedback pages: {Path(course) / 'feedback'}")
+    say(f"graded {len(to_run)} notebooks of {len(students)} students in {time.perf_counter() - start:.0f} s "
+        f"({jobs} at a time)")
+    return gradebook
 
 
 def main(argv=None):
+    if argv is None and sys.argv[1:2] == ["--autograde-one"]:  # one grading process (see autograde_one)
+        _, course, assignment, student_id = sys.argv[1:5]
+        print(json.dumps(autograde_here(course, assignment, student_id)))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="a folder with one folder of notebooks per student")
+    parser.add_argument("--roster", type=Path, help="a file of student ids, one a line (default: every folder)")
+    parser.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: the cores)")
+    parser.add_argument("--feedback", action="store_true", help="also write nbgrader's feedback pages")
     parser.add_argument("--course", type=Path, default=student.COURSE, help="nbgrader's course folder (default course/)")
-    parser.add_argument("--csv", type=Path, help="where the score table goes (default COURSE/grades.csv)")
+    parser.add_argument("--csv", type=Path, help="where the grade book goes (default COURSE/grades.csv)")
     parser.add_argument("--source", type=Path, default=student.SOURCE, help="notebooks with solutions (default solutions/)")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
-        print(f"{args.submissions} is not a folder: give a folder with one folder of notebooks per student",
+        print(f"grade: {args.submissions} is not a folder: give a folder with one folder of notebooks per student",
               file=sys.stderr)
         return 2
-    start = time.perf_counter()
-    table = grade(args.submissions, args.course, args.csv, args.source)
+    roster = read_roster(args.roster) if args.roster else None
     csv_path = args.csv or args.course / "grades.csv"
-    notebooks = sum(len({nb for nb, _ in row}) for row in table.values())
-    print(f"graded {notebooks} notebooks of {len(table)} students in {time.perf_counter() - start:.0f} s")
+    grade(args.submissions, args.course, csv_path, args.source, roster, args.jobs, feedback=args.feedback)
     print(csv_path.read_text(), end="")
-    print(f"score table: {csv_path}; graded notebooks: {args.course / 'autograded'}; "
+    print(f"grade book: {csv_path}; graded notebooks: {args.course / 'autograded'}; "
           f"every grade is in nbgrader's gradebook (formgrader, `nbgrader export`)")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except SystemExit as stop:  # a one-line message (missing weights, a bad roster): exit status 2
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            sys.exit(2)
+        raise

@@ -393,8 +393,9 @@ def editions(stem, wanted=("instructor", "student")):
     return [(edition, path) for edition, path in found if edition in wanted]
 
 
-def missing_weights(stems, allow_random):
-    """One line naming the weight files that would stop these notebooks, or None when none would.
+def missing_weights(stems, allow_random, who="handouts"):
+    """One line naming the weight files that would stop these notebooks, or None when none would
+    (``who`` starts the line: `make grade` checks with the same line).
 
     With ``allow_random`` a missing network is replaced by a labelled untrained one, so only files
     that no stand-in can replace (the ImageNet class names) still count."""
@@ -409,9 +410,19 @@ def missing_weights(stems, allow_random):
     if not missing:
         return None
     files = ", ".join(f"{name} ({', '.join(books)})" for name, books in missing.items())
-    return (f"handouts: missing weights {files}: run `dreamlib weights fetch` on a connected machine, or "
+    return (f"{who}: missing weights {files}: run `dreamlib weights fetch` on a connected machine, or "
             f"`dreamlib weights import FOLDER` from a USB stick (DREAMLIB_ALLOW_RANDOM_WEIGHTS=1 runs "
             f"on labelled untrained stand-ins)")
+
+
+def missing_data(stems, who="handouts"):
+    """One line when notebook 06 is among ``stems`` and Fashion-MNIST is not on this machine, else None."""
+    from dreamlib import data
+
+    if "06_dcgan" in stems and data.locate_dataset("fashion_mnist") is None:
+        return (f"{who}: Fashion-MNIST is not on this machine: notebook 06 will download it (30 MB); "
+                "offline, set DREAMLIB_FASHION_MNIST_DIR first (see README, Offline and classroom use)")
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,12 +623,9 @@ def build(args):
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    if "06_dcgan" in stems:
-        from dreamlib import data
-
-        if data.locate_dataset("fashion_mnist") is None:
-            print("handouts: Fashion-MNIST is not on this machine: notebook 06 will download it (30 MB); "
-                  "offline, set DREAMLIB_FASHION_MNIST_DIR first (see README, Offline and classroom use)")
+    notice = missing_data(stems)
+    if notice:
+        print(notice)
     if "student" in wanted and not SOLUTIONS.is_dir():
         print("handouts: the student edition needs the student release (solutions/ and `make student`): "
               "writing the instructor edition only")
