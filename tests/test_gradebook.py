@@ -141,7 +141,7 @@ def test_missing_weights_stop_grading_before_anything_runs(tmp_path, monkeypatch
     monkeypatch.setattr(course, "readiness", readiness)
     monkeypatch.delenv("DREAMLIB_ALLOW_RANDOM_WEIGHTS", raising=False)
     monkeypatch.setattr(grade, "prepare", lambda *a: pytest.fail("grading started before the weights check"))
-    monkeypatch.setattr(grade, "autograde_one", lambda *a: pytest.fail("a notebook ran before the weights check"))
+    monkeypatch.setattr(grade, "submit", lambda *a: pytest.fail("a notebook ran before the weights check"))
     (tmp_path / "subs" / "ada").mkdir(parents=True)
     shutil.copyfile(ROOT / "notebooks" / "04_tiling_big_images.ipynb", tmp_path / "subs" / "ada" / "mine.ipynb")
     with pytest.raises(SystemExit) as stop:

@@ -24,10 +24,11 @@ import csv
 import json
 import os
 import re
-import subprocess
+import contextlib
+import multiprocessing
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,16 +261,44 @@ def last_error(result):
     return lines[-1] if lines else (log.strip().splitlines() or ["no message"])[-1]
 
 
-def autograde_here(course, assignment, student_id):
-    """Run nbgrader's autograde for one notebook in this process; returns (success, error line)."""
-    api = nbgrader_api(course)
-    result = api.autograde(assignment, student_id, force=True, create=False)
-    return bool(result["success"]), None if result["success"] else last_error(result)
+@contextlib.contextmanager
+def stderr_to(path):
+    """Send this process's stderr, and so its notebook kernel's (TensorFlow's start-up lines), to ``path``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "w") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
-def autograde_one(course, handin, environ):
-    """Autograde one handed-in notebook in a process of its own (so JOBS run at once); its kernel's
-    messages go to course/logs/STUDENT/ASSIGNMENT.log. Returns (handin, seconds, error or None)."""
+def autograde_here(course, assignment, student_id, environ, log):
+    """nbgrader's autograde of one notebook, in this process (one of JOBS grading processes), with
+    ``environ`` added to the kernel's environment and its messages in ``log``.
+
+    Returns (seconds, None) or (seconds, the error line)."""
+    start = time.perf_counter()
+    saved = dict(os.environ)
+    os.environ.update(environ or {})
+    try:
+        with stderr_to(log):
+            result = nbgrader_api(course).autograde(assignment, student_id, force=True, create=False)
+        error = None if result["success"] else last_error(result)
+    except Exception as e:  # nbgrader itself failed: this notebook gets 0 with the reason, the class goes on
+        error = f"{e.__class__.__name__}: {e}"
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return time.perf_counter() - start, error
+
+
+def submit(pool, course, handin, environ):
+    """Put ``handin`` where nbgrader looks for it and queue its grading; its kernel's messages go to
+    course/logs/STUDENT/ASSIGNMENT.log."""
     target = Path(course) / "submitted" / handin.student / handin.assignment
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("*.ipynb"):
@@ -277,17 +306,9 @@ def autograde_one(course, handin, environ):
     (target / f"{handin.assignment}.ipynb").write_bytes(handin.path.read_bytes())
     log = Path(course) / "logs" / handin.student / f"{handin.assignment}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    with log.open("w") as err:
-        done = subprocess.run([sys.executable, __file__, "--autograde-one", str(course), handin.assignment,
-                               handin.student], stdout=subprocess.PIPE, stderr=err, text=True,
-                              env={**os.environ, **(environ or {})})
-    answer = (done.stdout.strip().splitlines() or ["{}"])[-1]
-    try:
-        ok, error = json.loads(answer)
-    except (ValueError, TypeError):
-        ok, error = False, f"the grading process stopped (exit status {done.returncode}; see {log})"
-    return handin, time.perf_counter() - start, None if ok else error
+    import grade as importable  # the grading processes find the function by this name (tools/ is on their path)
+
+    return pool.submit(importable.autograde_here, str(course), handin.assignment, handin.student, environ, str(log))
 
 
 def prepare(course, students, source):
@@ -404,10 +425,16 @@ def grade(submissions, course=student.COURSE, csv_path=None, source=student.SOUR
     if to_run:
         say(f"autograding {len(to_run)} notebooks of {len(students)} students, {jobs} at a time; "
             f"the kernels' own messages go to {Path(course) / 'logs'}")
-    with ThreadPoolExecutor(jobs) as pool:
-        running = [pool.submit(autograde_one, course, h, environ(h.student) if environ else None) for h in to_run]
+    # JOBS processes, each importing nbgrader once (seconds) and grading one notebook after another;
+    # "spawn": a fresh interpreter, never a copy of this one's threads and locks
+    with ProcessPoolExecutor(min(jobs, len(to_run) or 1), mp_context=multiprocessing.get_context("spawn")) as pool:
+        running = {submit(pool, course, h, environ(h.student) if environ else None): h for h in to_run}
         for i, done in enumerate(as_completed(running), 1):
-            h, seconds, error = done.result()
+            h = running[done]
+            try:
+                seconds, error = done.result()
+            except Exception as e:  # the grading process itself died (out of memory...)
+                seconds, error = 0.0, f"the grading process stopped ({e.__class__.__name__}: {e})"
             if error:
                 failed[h.student, h.assignment] = error
             say(f"[{i}/{len(to_run)}] {h.student} {h.assignment}: {'graded' if not error else 'FAILED'} "
@@ -429,10 +456,6 @@ def grade(submissions, course=student.COURSE, csv_path=None, source=student.SOUR
 
 
 def main(argv=None):
-    if argv is None and sys.argv[1:2] == ["--autograde-one"]:  # one grading process (see autograde_one)
-        _, course, assignment, student_id = sys.argv[1:5]
-        print(json.dumps(autograde_here(course, assignment, student_id)))
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="a folder with one folder of notebooks per student")
     parser.add_argument("--roster", type=Path, help="a file of student ids, one a line (default: every folder)")
