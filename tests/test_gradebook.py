@@ -57,6 +57,17 @@ def cells_without(nb, grade_id):
     return nb
 
 
+def with_copied_cells(nb):
+    """A test cell copied (Jupyter copies its nbgrader metadata), and a 'bonus' grade cell of its own."""
+    nb = json.loads(json.dumps(nb))
+    test = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "90_ex1_test")
+    bonus = nbformat.v4.new_code_cell("pass")
+    bonus.metadata["nbgrader"] = {"grade_id": "90_bonus", "grade": True, "points": 100, "solution": False,
+                                  "locked": False, "schema_version": 3}
+    nb["cells"] += [json.loads(json.dumps(test)), bonus]
+    return nb
+
+
 def without_metadata(nb):
     nb = json.loads(json.dumps(nb))
     for c in nb["cells"]:
@@ -70,16 +81,17 @@ def tiny_class(tmp_path):
     source = tiny_source(tmp_path / "solutions")
     solved = json.loads(source.read_text())
     subs = tmp_path / "submissions"
-    for name in ("solved", "textfile", "nometa", "deleted", "nothing", "stray"):
+    for name in ("solved", "textfile", "nometa", "deleted", "copied", "nothing", "stray"):
         (subs / name).mkdir(parents=True)
     shutil.copyfile(source, subs / "solved" / source.name)
     (subs / "textfile" / source.name).write_text("my answers: 42 and Paris\n")
     (subs / "nometa" / "copy of my notebook.ipynb").write_text(json.dumps(without_metadata(solved)))
     (subs / "deleted" / source.name).write_text(json.dumps(cells_without(solved, "90_ex2_test")))
+    (subs / "copied" / source.name).write_text(json.dumps(with_copied_cells(solved)))
     (subs / "stray" / "notes.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
                                                             "nbformat_minor": 5}))
     roster = tmp_path / "roster.txt"
-    roster.write_text("# the class\nsolved\ntextfile\nnometa\ndeleted\nnothing\nstray\nabsent  # ill all term\n")
+    roster.write_text("# the class\nsolved\ntextfile\nnometa\ndeleted\ncopied\nnothing\nstray\nabsent  # ill all term\n")
     return tmp_path, subs, roster
 
 
@@ -96,14 +108,17 @@ def test_every_student_has_a_row_and_every_zero_a_reason(tiny_class):
     tmp, subs, roster = tiny_class
     assignments = grade.course_assignments(tmp / "solutions")
     students, handins, notes = grade.collect(subs, assignments, grade.read_roster(roster))
-    assert students == ["solved", "textfile", "nometa", "deleted", "nothing", "stray", "absent"]
+    assert students == ["solved", "textfile", "nometa", "deleted", "copied", "nothing", "stray", "absent"]
     found = {h.student: h for h in handins}
-    assert set(found) == {"solved", "textfile", "nometa", "deleted"}   # the others handed in no course notebook
+    assert set(found) == {"solved", "textfile", "nometa", "deleted", "copied"}   # the others handed in no course notebook
     assert not found["textfile"].run and "not a readable notebook" in found["textfile"].reasons[0]
     assert not found["nometa"].run and "no nbgrader metadata" in found["nometa"].reasons[0]
     assert found["nometa"].assignment == TINY   # recognised by its text, though renamed and without metadata
     assert found["deleted"].run and found["deleted"].zero == {("90", 2)}
     assert "90_ex2_test deleted" in found["deleted"].reasons[0]
+    # copied cells would make nbgrader reject the notebook: they run as the student's own, said so
+    assert found["copied"].run and not found["copied"].zero and "2 added cells" in found["copied"].reasons[0]
+    assert sum(1 for c in found["copied"].notebook["cells"] if "nbgrader" in c["metadata"]) == 6
     assert "notes.ipynb: not one of the course notebooks" in notes["stray"][0]
     assert "nothing handed in" in notes["absent"][0]
 
@@ -112,22 +127,23 @@ def test_every_student_has_a_row_and_every_zero_a_reason(tiny_class):
     book = grade.book(students, handins, notes, assignments, table, failed={})
     assert book.columns == {("90", 1): 1.0, ("90", 2): 2.0}
     totals = {s: book.total(s) for s in students}
-    assert totals == {"solved": 3, "textfile": 0, "nometa": 0, "deleted": 1, "nothing": 0, "stray": 0, "absent": 0}
+    assert totals == {"solved": 3, "textfile": 0, "nometa": 0, "deleted": 1, "copied": 3, "nothing": 0, "stray": 0,
+                      "absent": 0}
     assert book.reasons["solved"] == []
-    assert all(book.reasons[s] for s in students if s != "solved")
+    assert all(book.reasons[s] for s in students if s not in ("solved", "copied"))
     assert "90: not handed in" in book.reasons["nothing"]
     csv_path = grade.write_csv(book, tmp / "grades.csv")
     rows = list(csv.reader(csv_path.open()))
     assert rows[0] == ["student", "90 ex1", "90 ex2", "total", "reason"]
     assert rows[1][:4] == ["(max points)", "1", "2", "3"]
     assert [r[0] for r in rows[2:]] == students
-    assert all(r[-1] for r in rows[2:] if r[0] != "solved")
+    assert all(r[-1] for r in rows[2:] if r[0] != "solved")   # copied: its note
 
 
 def test_a_folder_not_on_the_roster_is_graded_with_a_note(tiny_class):
     tmp, subs, _ = tiny_class
     students, _, notes = grade.collect(subs, grade.course_assignments(tmp / "solutions"), ["solved"])
-    assert students[0] == "solved" and set(students[1:]) == {"textfile", "nometa", "deleted", "nothing", "stray"}
+    assert students[0] == "solved" and set(students[1:]) == {"textfile", "nometa", "deleted", "copied", "nothing", "stray"}
     assert notes["deleted"] == ["not on the roster (graded anyway)"]
 
 
@@ -154,11 +170,8 @@ def test_missing_weights_stop_grading_before_anything_runs(tmp_path, monkeypatch
 
 
 def test_nbgrader_grades_the_class_in_parallel_and_loses_no_one(tiny_class, capsys):
-    """The real thing: nbgrader autogrades, two processes at once writing one SQLite gradebook."""
+    """The real thing: nbgrader autogrades three notebooks, two processes at once writing one SQLite gradebook."""
     tmp, subs, roster = tiny_class
-    for i in range(2):   # more notebooks than jobs: the processes take turns at the gradebook
-        (subs / f"extra{i}").mkdir()
-        shutil.copyfile(tmp / "solutions" / f"{TINY}.ipynb", subs / f"extra{i}" / f"{TINY}.ipynb")
     csv_path = tmp / "grades.csv"
     assert grade.main([str(subs), "--roster", str(roster), "--jobs", "2", "--course", str(tmp / "course"),
                        "--csv", str(csv_path), "--source", str(tmp / "solutions"), "--feedback"]) == 0
@@ -166,15 +179,15 @@ def test_nbgrader_grades_the_class_in_parallel_and_loses_no_one(tiny_class, caps
     rows = {r[0]: r for r in csv.reader(csv_path.open())}
     assert rows["student"] == ["student", "90 ex1", "90 ex2", "total", "reason"]
     totals = {name: r[3] for name, r in rows.items() if name not in ("student", "(max points)")}
-    assert totals == {"solved": "3", "textfile": "0", "nometa": "0", "deleted": "1", "nothing": "0", "stray": "0",
-                      "absent": "0", "extra0": "3", "extra1": "3"}
+    assert totals == {"solved": "3", "textfile": "0", "nometa": "0", "deleted": "1", "copied": "3", "nothing": "0",
+                      "stray": "0", "absent": "0"}
     for name in ("textfile", "nometa", "deleted", "absent"):   # the reason: in the table and on the console
         assert rows[name][4] and rows[name][4].split(";")[0] in out
     # nbgrader's gradebook has every student too (formgrader, `nbgrader export`)
     api = grade.nbgrader_api(tmp / "course")
     with api.gradebook as gradebook:
         assert {s.id for s in gradebook.students} == set(totals)
-        assert gradebook.find_submission("90_tiny", "extra1").score == 3
+        assert gradebook.find_submission("90_tiny", "copied").score == 3
     # feedback: the grades, never the hidden tests
     page = (tmp / "course" / "feedback" / "deleted" / TINY / f"{TINY}.html").read_text()
     assert "Autograded, 1 point" in page and "HIDDEN TESTS" not in page and "assert answer_" not in page

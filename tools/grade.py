@@ -68,6 +68,7 @@ class Assignment:
     name: str
     tests: dict          # {test cell grade id: Test}, in notebook order
     text: set            # its markdown cells' text
+    ids: set = field(default_factory=set)   # the grade id of every cell nbgrader knows
 
     @property
     def prefix(self):
@@ -106,7 +107,7 @@ def course_assignments(source=student.SOURCE):
         tests = {grade_id(c): Test(float(c["metadata"]["nbgrader"].get("points", 0)), released_text(c))
                  for c in cells if exercise(grade_id(c)) and c["metadata"]["nbgrader"].get("grade")}
         text = {words(c) for c in cells if c.get("cell_type") == "markdown" and words(c)}
-        found[path.stem] = Assignment(path.stem, tests, text)
+        found[path.stem] = Assignment(path.stem, tests, text, {grade_id(c) for c in cells if grade_id(c)})
     return found
 
 
@@ -120,6 +121,7 @@ class Handin:
     zero: set = field(default_factory=set)      # exercises that get 0 whatever nbgrader says
     reasons: list = field(default_factory=list)  # why, one short sentence each
     run: bool = True                            # False: nothing nbgrader could grade
+    notebook: dict = None                       # what nbgrader grades (see ``known_cells_only``)
 
 
 def read_notebook(path):
@@ -159,6 +161,24 @@ def identify(path, nb, assignments):
     return None
 
 
+def known_cells_only(nb, ids):
+    """(notebook, count): ``nb`` with nbgrader's metadata removed from the cells it cannot know: a grade
+    id that was never handed out, or a second cell with the same id (a copied cell; the first one
+    counts). Such cells would make nbgrader reject the whole notebook; now they run as the student's."""
+    nb = json.loads(json.dumps(nb))
+    seen, strays = set(), 0
+    for cell in nb["cells"]:
+        gid = grade_id(cell)
+        if gid is None and "nbgrader" not in (cell.get("metadata") or {}):
+            continue
+        if gid in ids and gid not in seen:
+            seen.add(gid)
+            continue
+        cell["metadata"].pop("nbgrader", None)
+        strays += 1
+    return nb, strays
+
+
 def inspect(student_id, path, nb, problem, assignment, assignments):
     """A Handin for ``path`` with what would cost points before anything runs."""
     handin = Handin(student_id, assignment, path)
@@ -169,7 +189,12 @@ def inspect(student_id, path, nb, problem, assignment, assignments):
         handin.zero |= every
         handin.reasons.append(f"{path.name}: {problem}: 0 for {assignment[:2]}")
         return handin
+    nb, strays = known_cells_only(nb, course.ids)
+    handin.notebook = nb
     submitted = {grade_id(c): c for c in nb["cells"] if grade_id(c)}
+    if strays:
+        handin.reasons.append(f"{path.name}: {strays} added cell{'s' * (strays > 1)} with nbgrader metadata "
+                              f"(copies?) graded as the student's own cells")
     if not submitted:
         handin.run = False
         handin.zero |= every
@@ -256,9 +281,12 @@ def nbgrader_api(course):
 
 
 def last_error(result):
+    """The line of nbgrader's log that says what went wrong (its exception), else its last error line."""
     log = (result.get("log") or "") + (result.get("error") or "")
-    lines = [line.strip() for line in log.splitlines() if "[ERROR]" in line or "Error" in line]
-    return lines[-1] if lines else (log.strip().splitlines() or ["no message"])[-1]
+    lines = [line.strip() for line in log.splitlines()]
+    said = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]
+    errors = [line for line in lines if "[ERROR]" in line and "see the the above traceback" not in line]
+    return (said or errors or lines or ["no message"])[0]
 
 
 @contextlib.contextmanager
@@ -303,7 +331,7 @@ def submit(pool, course, handin, environ):
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("*.ipynb"):
         old.unlink()
-    (target / f"{handin.assignment}.ipynb").write_bytes(handin.path.read_bytes())
+    (target / f"{handin.assignment}.ipynb").write_text(json.dumps(handin.notebook), encoding="utf-8")
     log = Path(course) / "logs" / handin.student / f"{handin.assignment}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     import grade as importable  # the grading processes find the function by this name (tools/ is on their path)
