@@ -193,7 +193,7 @@ def tracebacks_hidden(nb):
     return at_start(wrong_answers(nb), "get_ipython().showtraceback = lambda *a, **k: None")
 
 
-def tests_edited(nb):
+def edited_tests(nb):
     nb = wrong_answers(nb)
     for _, cell in cells_of(nb, "test"):
         cell["source"] = "# Autograded\npass\n"
@@ -213,7 +213,7 @@ def cells_added(nb):
     return nb
 
 
-def tests_deleted(nb):
+def deleted_tests(nb):
     nb["cells"] = [c for c in nb["cells"] if not nbgrader_id(c).endswith("_test")]
     return nb
 
@@ -237,11 +237,11 @@ CHEATS = {
     "reference": calls_reference,              # the Implementation calls dreamlib's own reference
     "swallow": errors_swallowed,               # the kernel shows no error (custom exception handler)
     "notraceback": tracebacks_hidden,          # the kernel's showtraceback does nothing
-    "edited": tests_edited,                    # test cells replaced by `pass`
+    "edited": edited_tests,                    # test cells replaced by `pass`
     "added": cells_added,                      # a bonus grade cell, and fake test cells that pass
 }
 ZERO_WITH_REASON = {  # honest answers, but what was handed in cannot be graded
-    "deleted": (tests_deleted, "deleted"),
+    "deleted": (deleted_tests, "deleted"),
     "nometa": (without_metadata, "no nbgrader metadata"),
 }
 
