@@ -72,8 +72,9 @@ def code(text, **nbgrader):
     return cell
 
 
-def honest_notebook():
-    """The assignment as solved: a title, the notebooks' imports, then each exercise's three cells."""
+def assignment_notebook():
+    """The assignment's source (what nbgrader releases): a title, the notebooks' imports, then each
+    exercise's answer (with its solution), check and test cell (with its hidden test)."""
     cells = [{"cell_type": "markdown", "metadata": {}, "source": "# Cheat battery\n\nThe course's own exercise cells."},
              code("\n".join(IMPORTS))]
     for parts in EXERCISES.values():
@@ -81,6 +82,16 @@ def honest_notebook():
     return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                         "language": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
+
+
+def honest_notebook():
+    """The assignment as a learner hands it in, solved: the solutions in, the test cells as released
+    (the learner never sees a hidden test)."""
+    nb = assignment_notebook()
+    for cell in nb["cells"]:
+        if nbgrader_id(cell).endswith("_test"):
+            cell["source"] = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", source_of(cell), flags=re.S)
+    return nb
 
 
 def spec_of(exercise_id):
@@ -251,7 +262,7 @@ def battery(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cheats")
     source = tmp / "solutions" / f"{ASSIGNMENT}.ipynb"
     source.parent.mkdir()
-    source.write_text(json.dumps(honest_notebook()))
+    source.write_text(json.dumps(assignment_notebook()))
     subs = tmp / "submissions"
     handed_in = {"honest": honest_notebook()}
     handed_in.update({name: cheat(honest_notebook()) for name, cheat in CHEATS.items()})
