@@ -7,7 +7,8 @@ answers (a Question's value that is not the answer, an Implementation off by a f
 cheat that worked would show as points. Every cheated exercise must get 0 and the honest notebook
 full marks; nbgrader's feedback page must not show a hidden test.
 
-The notebooks run in parallel (JOBS: the cores, at least 2); the whole battery takes a minute or two.
+Cheats that cannot get in each other's way share a notebook, so seven notebooks run, JOBS at a time
+(the cores, at least 2): a minute or two on an idle 2-core machine.
 """
 
 import importlib.util
@@ -110,6 +111,9 @@ def wrong_answers(nb):
     Implementation that returns twice the right values (plausible: it runs, with the right shapes)."""
     from dreamlib.exercises import Implementation
 
+    if nb["metadata"].get("answered_wrongly"):   # once, however many cheats a student combines
+        return nb
+    nb["metadata"]["answered_wrongly"] = True
     for exercise_id, cell in cells_of(nb, "answer"):
         spec = spec_of(exercise_id)
         text = source_of(cell)
@@ -235,21 +239,34 @@ def without_metadata(nb):
     return nb
 
 
-# student id -> what the student hands in (the honest notebook changed by the cheat)
+def combined(*cheats):
+    """All of ``cheats`` in one notebook (fewer notebooks to run: each cheat alone also scores 0)."""
+    def hand_in(nb):
+        for cheat in cheats:
+            nb = cheat(nb)
+        return nb
+    return hand_in
+
+
+# student id -> what the student hands in: the honest notebook, answered wrongly and cheated
 CHEATS = {
     "wrong": wrong_answers,                    # no cheat: the control
-    "flags": old_flags,                        # sets the old solved_N flags after each check
-    "is_right": is_right_patched,              # the old checker says yes to anything
-    "check_exercise": check_exercise_patched,  # the notebook's check says yes to anything
-    "core": core_patched,                      # dreamlib.exercises.core's comparison says yes
-    "grader": grader_replaced,                 # a fake dreamlib.exercises.grading in sys.modules
-    "numpy": numpy_patched,                    # np.isclose / allclose / linalg.norm redefined
-    "dreamlib": dreamlib_patched,              # dreamlib functions the reference calls, redefined
-    "reference": calls_reference,              # the Implementation calls dreamlib's own reference
-    "swallow": errors_swallowed,               # the kernel shows no error (custom exception handler)
-    "notraceback": tracebacks_hidden,          # the kernel's showtraceback does nothing
-    "edited": edited_tests,                    # test cells replaced by `pass`
-    "added": cells_added,                      # a bonus grade cell, and fake test cells that pass
+    "checker": combined(
+        old_flags,                             # sets the old solved_N flags after each check
+        is_right_patched,                      # the old checker says yes to anything
+        check_exercise_patched,                # the notebook's check says yes to anything
+        core_patched,                          # dreamlib.exercises.core's comparison says yes
+        grader_replaced),                      # a fake dreamlib.exercises.grading in sys.modules
+    "library": combined(
+        numpy_patched,                         # np.isclose / allclose / linalg.norm redefined
+        dreamlib_patched),                     # dreamlib functions the reference calls, redefined
+    "kernel": combined(
+        errors_swallowed,                      # the kernel shows no error (custom exception handler)
+        tracebacks_hidden,                     # the kernel's showtraceback does nothing
+        calls_reference),                      # the Implementation calls dreamlib's own reference
+    "cells": combined(
+        edited_tests,                          # test cells replaced by `pass`
+        cells_added),                          # a bonus grade cell, and fake test cells that pass
 }
 ZERO_WITH_REASON = {  # honest answers, but what was handed in cannot be graded
     "deleted": (deleted_tests, "deleted"),
@@ -304,7 +321,7 @@ def test_what_cannot_be_graded_gets_zero_and_says_why(battery, student_id):
 def test_feedback_never_shows_a_hidden_test(battery):
     _, course = battery
     pages = sorted((course / "feedback").rglob("*.html"))
-    assert {p.parent.parent.name for p in pages} >= {"honest", "wrong", "numpy"}
+    assert {p.parent.parent.name for p in pages} >= {"honest", "wrong", "library"}
     seeds = {m for parts in EXERCISES.values() for m in re.findall(r"seed=(\d+)", source_of(parts["test"]))}
     for page in pages:
         text = re.sub(r"data:[\w/+.-]+;base64,[\w+/=]+", "", page.read_text(encoding="utf-8"))  # pictures
