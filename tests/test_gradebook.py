@@ -169,9 +169,22 @@ def test_missing_weights_stop_grading_before_anything_runs(tmp_path, monkeypatch
     assert line.removeprefix("grade") == handouts.missing_weights(["04_tiling_big_images"], False).removeprefix("handouts")
 
 
+TAMPER = """import pathlib, dreamlib.exercises
+fake = pathlib.Path(dreamlib.exercises.__file__).parent / "n90.py"   # a spec that takes any answer
+fake.write_text("from dreamlib.exercises.core import Question\\nEXERCISES = []\\n")
+"""
+
+
 def test_nbgrader_grades_the_class_in_parallel_and_loses_no_one(tiny_class, capsys):
-    """The real thing: nbgrader autogrades three notebooks, two processes at once writing one SQLite gradebook."""
+    """The real thing: nbgrader autogrades four notebooks, two processes at once writing one SQLite
+    gradebook; one notebook writes into the grader's package, which is put back, and it gets 0."""
     tmp, subs, roster = tiny_class
+    tamperer = json.loads((tmp / "solutions" / f"{TINY}.ipynb").read_text())
+    tamperer["cells"].insert(1, nbformat.v4.new_code_cell(TAMPER))
+    (subs / "tamperer").mkdir()
+    (subs / "tamperer" / f"{TINY}.ipynb").write_text(json.dumps(tamperer))
+    fake = ROOT / "dreamlib" / "exercises" / "n90.py"
+    assert not fake.exists()
     csv_path = tmp / "grades.csv"
     assert grade.main([str(subs), "--roster", str(roster), "--jobs", "2", "--course", str(tmp / "course"),
                        "--csv", str(csv_path), "--source", str(tmp / "solutions"), "--feedback"]) == 0
@@ -180,8 +193,10 @@ def test_nbgrader_grades_the_class_in_parallel_and_loses_no_one(tiny_class, caps
     assert rows["student"] == ["student", "90 ex1", "90 ex2", "total", "reason"]
     totals = {name: r[3] for name, r in rows.items() if name not in ("student", "(max points)")}
     assert totals == {"solved": "3", "textfile": "0", "nometa": "0", "deleted": "1", "copied": "3", "nothing": "0",
-                      "stray": "0", "absent": "0"}
-    for name in ("textfile", "nometa", "deleted", "absent"):   # the reason: in the table and on the console
+                      "stray": "0", "absent": "0", "tamperer": "0"}
+    assert not fake.exists()   # put back (removed) as soon as it was noticed
+    assert "changed the grader's own files (n90.py added)" in rows["tamperer"][4]
+    for name in ("textfile", "nometa", "deleted", "absent", "tamperer"):   # the reason: in the table and on the console
         assert rows[name][4] and rows[name][4].split(";")[0] in out
     # nbgrader's gradebook has every student too (formgrader, `nbgrader export`)
     api = grade.nbgrader_api(tmp / "course")

@@ -304,11 +304,70 @@ def stderr_to(path):
             os.close(saved)
 
 
-def autograde_here(course, assignment, student_id, environ, log):
+# A notebook runs with the grader's rights: it could rewrite the grader itself (dreamlib.exercises.grading
+# on disk), numpy's comparisons or nbgrader, for its own grade and every later one. These packages'
+# files are kept before grading, compared after each notebook, and put back when one changed them.
+GUARDED = ("dreamlib", "numpy", "nbgrader")
+
+
+def guarded_files():
+    """The .py files of the GUARDED packages."""
+    import importlib.util
+
+    files = []
+    for name in GUARDED:
+        for folder in importlib.util.find_spec(name).submodule_search_locations or ():
+            files += sorted(Path(folder).rglob("*.py"))
+    return files
+
+
+def fingerprint():
+    """One hash of the GUARDED packages' .py files (their names and contents)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in guarded_files():
+        digest.update(str(path).encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+class Guard:
+    """The GUARDED files as they were before grading, to notice and undo a notebook's changes."""
+
+    def __init__(self):
+        self.files = {path: path.read_bytes() for path in guarded_files()}
+        self.fingerprint = fingerprint()
+
+    def restore(self):
+        """Put every guarded file back and remove added ones; returns what had changed (names)."""
+        changed = []
+        for path in guarded_files():
+            if path not in self.files:
+                path.unlink()
+                changed.append(f"{path.name} added")
+        for path, text in self.files.items():
+            try:
+                same = path.read_bytes() == text
+            except OSError:
+                same = False
+            if not same:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(text)
+                changed.append(f"{path.parent.name}/{path.name}")
+        return changed
+
+
+def autograde_here(course, assignment, student_id, environ, log, pristine=None):
     """nbgrader's autograde of one notebook, in this process (one of JOBS grading processes), with
     ``environ`` added to the kernel's environment and its messages in ``log``.
 
-    Returns (seconds, None) or (seconds, the error line)."""
+    Returns (seconds, error line or None, (start, end) wall-clock times, whether the guarded files
+    differ from ``pristine`` (their fingerprint before grading) afterwards)."""
+    began = time.time()
     start = time.perf_counter()
     saved = dict(os.environ)
     os.environ.update(environ or {})
@@ -321,10 +380,11 @@ def autograde_here(course, assignment, student_id, environ, log):
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return time.perf_counter() - start, error
+    tampered = pristine is not None and fingerprint() != pristine
+    return time.perf_counter() - start, error, (began, time.time()), tampered
 
 
-def submit(pool, course, handin, environ):
+def submit(pool, course, handin, environ, pristine=None):
     """Put ``handin`` where nbgrader looks for it and queue its grading; its kernel's messages go to
     course/logs/STUDENT/ASSIGNMENT.log."""
     target = Path(course) / "submitted" / handin.student / handin.assignment
@@ -336,7 +396,8 @@ def submit(pool, course, handin, environ):
     log.parent.mkdir(parents=True, exist_ok=True)
     import grade as importable  # the grading processes find the function by this name (tools/ is on their path)
 
-    return pool.submit(importable.autograde_here, str(course), handin.assignment, handin.student, environ, str(log))
+    return pool.submit(importable.autograde_here, str(course), handin.assignment, handin.student, environ, str(log),
+                       pristine)
 
 
 def prepare(course, students, source):
@@ -455,18 +516,44 @@ def grade(submissions, course=student.COURSE, csv_path=None, source=student.SOUR
             f"the kernels' own messages go to {Path(course) / 'logs'}")
     # JOBS processes, each importing nbgrader once (seconds) and grading one notebook after another;
     # "spawn": a fresh interpreter, never a copy of this one's threads and locks
-    with ProcessPoolExecutor(min(jobs, len(to_run) or 1), mp_context=multiprocessing.get_context("spawn")) as pool:
-        running = {submit(pool, course, h, environ(h.student) if environ else None): h for h in to_run}
-        for i, done in enumerate(as_completed(running), 1):
-            h = running[done]
-            try:
-                seconds, error = done.result()
-            except Exception as e:  # the grading process itself died (out of memory...)
-                seconds, error = 0.0, f"the grading process stopped ({e.__class__.__name__}: {e})"
-            if error:
-                failed[h.student, h.assignment] = error
-            say(f"[{i}/{len(to_run)}] {h.student} {h.assignment}: {'graded' if not error else 'FAILED'} "
-                f"in {seconds:.0f} s")
+    guard = Guard()
+    ran, windows = {}, []   # (student, assignment): (start, end); when guarded files were changed
+
+    def run_all(handins, jobs, label=""):
+        with ProcessPoolExecutor(min(jobs, len(handins) or 1), mp_context=multiprocessing.get_context("spawn")) as pool:
+            running = {submit(pool, course, h, environ(h.student) if environ else None, guard.fingerprint): h
+                       for h in handins}
+            for i, done in enumerate(as_completed(running), 1):
+                h = running[done]
+                try:
+                    seconds, error, ran[h.student, h.assignment], tampered = done.result()
+                except Exception as e:  # the grading process itself died (out of memory...)
+                    seconds, error, tampered = 0.0, f"the grading process stopped ({e.__class__.__name__}: {e})", False
+                    ran[h.student, h.assignment] = (time.time(), time.time())
+                failed.pop((h.student, h.assignment), None)
+                if error:
+                    failed[h.student, h.assignment] = error
+                if tampered:
+                    changed = guard.restore()
+                    windows.append((ran[h.student, h.assignment][0], time.time(), h, changed))
+                say(f"[{i}/{len(handins)}]{label} {h.student} {h.assignment}: "
+                    f"{'graded' if not error else 'FAILED'} in {seconds:.0f} s"
+                    + (" (the grader's files changed meanwhile: put back)" if tampered else ""))
+
+    run_all(to_run, jobs)
+    if windows:
+        # which notebook changed them: each that ran while they were changed runs again, alone
+        suspects = [h for h in to_run if any(s <= ran[h.student, h.assignment][1] and ran[h.student, h.assignment][0] <= e
+                                             for s, e, _, _ in windows)]
+        say(f"the grader's files changed while {len(suspects)} notebooks ran: grading them again one at a time")
+        for h in suspects:
+            windows.clear()
+            run_all([h], 1, " (alone)")
+            if windows:
+                h.zero |= set(assignments[h.assignment].exercises())
+                h.reasons.append(f"{h.path.name}: changed the grader's own files "
+                                 f"({', '.join(windows[0][3][:3]) or 'guarded files'}): 0 for {h.assignment[:2]} "
+                                 f"(the files were put back)")
     table = scores(api, [(h.student, h.assignment) for h in to_run])
     gradebook = book(students, handins, notes, assignments, table, failed)
     write_csv(gradebook, csv_path or Path(course) / "grades.csv")
