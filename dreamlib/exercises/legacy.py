@@ -48,18 +48,7 @@ def check(answer, test, hint, success="Correct - well done!"):
 # Checks whose expected value, written out in a notebook's visible check cell, would be the answer.
 # Each takes the learner's answer and the notebook's own values the exercise works on.
 
-def _05_ex1(answer, dream_features, guide_features):
-    import numpy as np
-
-    scores = np.asarray(dream_features, np.float64) @ np.asarray(guide_features, np.float64).T
-    return [int(i) for i in answer] == [int(i) for i in scores.argmax(axis=1)]
-
-
-def _05_ex4(answer, layer_gains):
-    return answer == max(layer_gains, key=layer_gains.get)
-
-
-ANSWER_CHECKS = {"05_ex1": _05_ex1, "05_ex4": _05_ex4}
+ANSWER_CHECKS = {}
 
 
 def is_right(exercise, answer, *given):
