@@ -14,13 +14,13 @@ import tensorflow as tf
 
 from dreamlib import knobs
 from dreamlib import settings as switches
-from dreamlib.ascent import AscentStopped, LossGradient, ascend_in_chunks
 from dreamlib.errors import DreamlibError
 from dreamlib.images import UNTRAINED_LABEL, resize_image, save_image, show, stamp_untrained  # noqa: F401 (re-export)
 from dreamlib.models import get_spec, load_backbone
 from dreamlib.objectives import Objective, weighted_layers
-from dreamlib.octaves import enlarge, octave_shapes, resize
-from dreamlib.tiles import needs_tiles, random_shift, tile_slices
+from dreamlib.octaves import octave_shapes, octave_start, resize
+from dreamlib.render import LossGradient, dream_knobs, dream_loop, generator
+from dreamlib.tiles import needs_tiles, tile_slices
 
 
 def _settings_check(self):
@@ -196,70 +196,38 @@ class Dreamer:
 
         ``settings`` is a ``DreamSettings`` (default: ``DreamSettings.default()``), ``overrides``
         change single fields. ``on_octave(index, picture)`` is called after every octave with the
-        picture so far (for live previews); if it returns False the dream stops there, keeping
-        what was made. ``on_step(octave, step, loss)`` is called after every ascent step and may
-        return False to stop mid-octave (a Stop button). A KeyboardInterrupt also keeps the
-        picture made so far.
+        picture so far (for live previews); ``on_step(octave, step, loss)`` after every ascent
+        step. Either returning False (a Stop button), or Ctrl-C, ends the dream with the picture
+        made so far, its record marked ``interrupted``.
         """
         from tqdm.auto import tqdm
 
-        s = settings or DreamSettings.default()
-        if overrides:
-            s = DreamSettings(**{**asdict(s), **overrides})
-        if s.step_size is None:
-            s = DreamSettings(**{**asdict(s), "step_size": self.backbone.spec.step_size})
-        s.check()
+        s = self.settings_for(image, settings, overrides)
         image = check_picture(image)
-        spec = self.backbone.spec
-        problems = fit_problems(image.shape, s, spec)
-        if problems:
-            raise DreamlibError(problems[0])
-        shapes = octave_shapes(image.shape[:2], s.octaves, s.octave_scale, spec.min_size)
-        rng = np.random.default_rng(s.seed)
+        shapes = octave_shapes(image.shape[:2], s.octaves, s.octave_scale, self.backbone.spec.min_size)
         record = DreamRecord(self.backbone.name, self.backbone.weights_label, self.objective.description,
                              s.as_record(), tuple(image.shape[:2]), octave_shapes=shapes,
                              recipe=self.objective.recipe)
-        original = self.backbone.preprocess(tf.constant(image))
-        shrunk_original = resize(original, shapes[0])   # carried from octave to octave
-        x = shrunk_original
+        loop = dream_loop(self.gradient, s.normalize, generator(s.seed))
         start = time.perf_counter()
         bar = tqdm(total=s.steps * len(shapes), desc="dreaming", disable=not progress, leave=True)
         try:
+            original = x = self.backbone.preprocess(tf.constant(image))
             for index, shape in enumerate(shapes):
-                if index:
-                    same_size = resize(original, shape)
-                    x = enlarge(x, shape, *((shrunk_original, same_size) if s.lost_detail else ()))
-                    shrunk_original = same_size
-                tiled = needs_tiles(shape, s.tile_size)
-                jitter = s.jitter if s.jitter is not None else (s.tile_size if tiled else 0)
-                record.tiles.append(len(tile_slices(shape, s.tile_size)) if tiled else 1)
+                x = octave_start(x, original, shapes, index, s.lost_detail)
                 bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[1]}x{shape[0]}")  # width x height
-
-                def run_steps(x, count, jitter=jitter):
-                    drawn_from = rng.bit_generator.state
-                    shifts = [random_shift(jitter, rng) for _ in range(count)]
-                    x, losses = self.gradient.ascend(x, shifts, s.step_size, s.max_loss, s.normalize,
-                                                     s.tile_size, s.tile_margin)
-                    if len(losses) < count:  # stopped early: draw only the rolls it used, as step by step
-                        rng.bit_generator.state = drawn_from
-                        [random_shift(jitter, rng) for _ in range(len(losses))]
-                    return x, losses
-
+                record.tiles.append(len(tile_slices(shape, s.tile_size)) if needs_tiles(shape, s.tile_size) else 1)
                 step_hook = None if on_step is None else functools.partial(on_step, index)
-                try:
-                    x, losses, stopped = ascend_in_chunks(x, run_steps, s.steps, s.max_loss, bar, step_hook)
-                except AscentStopped as stop:
-                    record.losses.append(stop.losses)
-                    record.stopped_early.append(False)
-                    record.interrupted = True
-                    x = stop.x
-                    break
-                if stopped:
-                    bar.update(s.steps - len(losses))
-                record.losses.append(losses)
-                record.stopped_early.append(stopped)
-                if on_octave is not None and on_octave(index, self._to_pixels(x, image.shape)) is False:
-                    record.interrupted = True
+                run = loop.run(x, s.steps, dream_knobs(shape, s.step_size, self.jitter(s, shape), s.tile_size,
+                                                       s.tile_margin), max_loss=s.max_loss, on_step=step_hook,
+                               progress=bar)
+                x = run.params
+                record.losses.append(run.losses)
+                record.stopped_early.append(run.stopped_early)
+                bar.update(s.steps - len(run.losses) if run.stopped_early else 0)
+                record.interrupted = run.interrupted or (
+                    on_octave is not None and on_octave(index, self._to_pixels(x, image.shape)) is False)
+                if record.interrupted:
                     break
         except KeyboardInterrupt:
             record.interrupted = True
@@ -267,6 +235,26 @@ class Dreamer:
             bar.close()
         record.seconds = time.perf_counter() - start
         return DreamResult(self._to_pixels(x, image.shape), record)
+
+    def settings_for(self, image, settings=None, overrides=None):
+        """``settings`` (default ``DreamSettings.default()``) with ``overrides``, checked for ``image``."""
+        s = settings or DreamSettings.default()
+        if overrides:
+            s = DreamSettings(**{**asdict(s), **overrides})
+        if s.step_size is None:
+            s = DreamSettings(**{**asdict(s), "step_size": self.backbone.spec.step_size})
+        s.check()
+        problems = fit_problems(check_picture(image).shape, s, self.backbone.spec)
+        if problems:
+            raise DreamlibError(problems[0])
+        return s
+
+    @staticmethod
+    def jitter(s, shape):
+        """The largest roll of an octave of ``shape``: the setting, else a tile when tiled (article B)."""
+        if s.jitter is not None:
+            return s.jitter
+        return s.tile_size if needs_tiles(shape, s.tile_size) else 0
 
     def _to_pixels(self, x, shape):
         """Back to an RGB picture of the input's size (article A resizes back, too)."""

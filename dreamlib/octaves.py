@@ -74,3 +74,13 @@ def enlarge(dream, big_shape, shrunk_original=None, same_size_original=None):
     if shrunk_original is None:
         return bigger
     return bigger + lost_detail(shrunk_original, same_size_original)
+
+
+def octave_start(dream, original, shapes, index, lost_detail=True):
+    """The picture octave ``index`` starts from: the original at the first octave's size, then the
+    last octave's ``dream`` enlarged, with the detail that shrinking lost (article D) if asked."""
+    if index == 0:
+        return resize(original, shapes[0])
+    if not lost_detail:
+        return enlarge(dream, shapes[index])
+    return enlarge(dream, shapes[index], resize(original, shapes[index - 1]), resize(original, shapes[index]))

@@ -82,7 +82,11 @@ class PixelImage:
 
     def __call__(self):
         """The pictures, (batch, height, width, 3) in [0, 1]."""
-        return to_valid_rgb(self.variable, self.decorrelate)
+        return self.render(self.variable)
+
+    def render(self, params):
+        """The pictures that parameters ``params`` (shaped like ``variable``) stand for."""
+        return to_valid_rgb(params, self.decorrelate)
 
     def assign_image(self, images):
         """Set the parameters so that the pictures become ``images`` (values in [0, 1])."""
@@ -120,8 +124,12 @@ class FourierImage:
 
     def __call__(self):
         """The pictures, (batch, height, width, 3) in [0, 1]."""
+        return self.render(self.variable)
+
+    def render(self, params):
+        """The pictures that parameters ``params`` (shaped like ``variable``) stand for."""
         _, height, width, _ = self.shape
-        spectrum = tf.complex(self.variable[0] * self.scale, self.variable[1] * self.scale)
+        spectrum = tf.complex(params[0] * self.scale, params[1] * self.scale)
         t = tf.signal.irfft2d(spectrum, fft_length=[height, width])  # (batch, 3, h, w)
         return to_valid_rgb(tf.transpose(t, [0, 2, 3, 1]), self.decorrelate)
 

@@ -7,8 +7,8 @@ near the edges a tile's gradient is wrong: seams. Two fixes, used together:
 * a **margin** of context: each tile's gradient is computed on the tile plus ``margin`` pixels
   of its surroundings, and only the tile's own part is kept (the wrong edges fall in the margin
   and are thrown away);
-* a **random roll** before every step (rolled back after it), so whatever error is left never
-  sits in one place (article B).
+* a **random roll** before every step (a transform of ``dreamlib.render``'s loop, whose gradient
+  comes back through it), so whatever error is left never sits in one place (article B).
 
 Unlike the TensorFlow tutorial (which skips the last row and column of tiles), the tiles here
 cover every pixel in every step: each side is split into equal parts no longer than the tile.
@@ -19,7 +19,6 @@ tutorial's other defect, fixed by tensorflow/docs pull request 1995).
 
 import math
 
-import numpy as np
 import tensorflow as tf
 
 STRIDE = 32   # the networks' total stride: tiles and windows that start on its multiples see the image's grid
@@ -131,24 +130,6 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0):
     return total, gradient
 
 
-def tiled_gradient(x, gradient_fn, tile_size, margin=0, area_power=0.0):
-    """(loss, gradient) of image ``x`` computed tile by tile (tiles of at most ``tile_size``)
-    with ``margin`` pixels of context around each.
-
-    ``gradient_fn(window) -> (loss, gradient)``; a ``LossGradient`` runs its compiled tile loop
-    (with its objective's ``area_power``); for any other, ``area_power`` is that of its objective.
-    """
-    x = tf.convert_to_tensor(x, tf.float32)
-    if not needs_tiles(x.shape[:2], tile_size):
-        return gradient_fn(x)
-    rows, cols = tile_grid(x.shape[:2], tile_size)
-    margin = tf.constant(margin, tf.int32)
-    if hasattr(gradient_fn, "tiled_loss_and_gradient"):
-        loss, gradient = gradient_fn.tiled_loss_and_gradient(x, rows, cols, margin)
-        return float(loss), gradient
-    return gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power)
-
-
 def random_shift(max_shift, rng):
     """A random (dy, dx), each in [-max_shift, max_shift], both ends included.
 
@@ -159,18 +140,3 @@ def random_shift(max_shift, rng):
         return 0, 0
     dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)
     return int(dy), int(dx)
-
-
-def random_roll(x, max_shift, rng):
-    """Roll image ``x`` by a random shift (wrapping around); returns (rolled, shift)."""
-    shift = random_shift(max_shift, rng)
-    return tf.roll(x, shift=shift, axis=[0, 1]), shift
-
-
-def rolled_gradient(x, gradient_fn, tile_size=None, max_shift=0, rng=None, margin=0):
-    """Gradient of ``x`` after a random roll of up to ``max_shift`` (rolled back), tiled if asked."""
-    rng = rng if rng is not None else np.random.default_rng()
-    rolled, (dy, dx) = random_roll(tf.convert_to_tensor(x, tf.float32), max_shift, rng)
-    loss, gradient = tiled_gradient(rolled, gradient_fn, tile_size, margin) if tile_size \
-        else gradient_fn(rolled)
-    return loss, tf.roll(gradient, shift=(-dy, -dx), axis=[0, 1])

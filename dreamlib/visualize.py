@@ -9,8 +9,9 @@ the way Lucid and Distill's "Feature Visualization" do it, from four small ideas
   decorrelated colours;
 - *transforms* (``dreamlib.transforms``): random pad, jitter, scale and rotation the picture must
   survive;
-- the *render* loop here: ``visualize`` runs Adam on the parameters; the network and the
-  objective are compiled once and shared by every run of the same objective.
+- the *render* loop (``dreamlib.render``, the one DeepDream runs on too): ``visualize`` runs
+  Adam on the parameters, several steps per compiled call; the network and the objective are
+  compiled once and shared by every run of the same objective.
 
 ``high_frequency_energy`` and ``objective_value`` measure the result, so comparisons show
 numbers as well as pictures.
@@ -27,6 +28,7 @@ from dreamlib.errors import DreamlibError
 from dreamlib.models import feature_extractor
 from dreamlib.objectives import INPUT, Objective, channel
 from dreamlib.parameterize import PARAMETERIZATIONS
+from dreamlib.render import Loop, adam, generator
 from dreamlib.transforms import compose, crop_or_pad_to, standard_transforms
 
 
@@ -58,7 +60,7 @@ class Interrupted(Visualization):
 
 
 class VisualizationStopped(KeyboardInterrupt):
-    """Stop (an interrupt) during ``visualize``: carries the pictures so far as ``result``.
+    """Ctrl-C during ``visualize``: carries the pictures so far as ``result`` (``interrupted`` True).
 
     A ``KeyboardInterrupt``, so that a loop of runs (a grid of channels) stops too, instead of
     going on with the next run.
@@ -143,24 +145,21 @@ def compiled_objective(backbone, objective):
     return compiled[backbone.model]
 
 
-def make_step(backbone, objective, image, transform, optimizer, rng):
-    """One step: parameters -> pictures -> random transforms -> network -> objective -> Adam."""
-    value = compiled_objective(backbone, objective)
-
-    def step():
+def visualize_gradient(value):
+    """The render loop's gradient part: the objective ``value(seen, pictures)`` and its gradient
+    with respect to what the network saw and to the pictures themselves (for regularisers)."""
+    def gradient(seen, pictures, knobs):
         with tf.GradientTape() as tape:
-            pictures = image()
-            loss = value(transform(pictures, rng), pictures)
-            descent = -loss  # Adam walks downhill: down -loss is up the objective
-        optimizer.apply_gradients([(tape.gradient(descent, image.variable), image.variable)])
-        return loss
+            tape.watch([seen, pictures])
+            loss = value(seen, pictures)
+        return (loss, *tape.gradient(loss, [seen, pictures]))
 
-    return step
+    return gradient
 
 
 def visualize(backbone, objective, parameterization="fourier", transforms=None, size=128, batch=1,
               steps=256, learning_rate=0.05, seed=0, start=None, progress=True, preview=None,
-              preview_every=16):
+              preview_every=16, on_step=None):
     """Maximise ``objective`` over a picture made by ``parameterization``, robust to ``transforms``.
 
     ``parameterization``: "fourier" (decorrelated Fourier image), "pixels", or a ready
@@ -168,10 +167,10 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
     none); ``size`` and ``batch``: the pictures' side and count; ``learning_rate``: Adam's.
     ``seed`` fixes the start and every random transform; ``start`` (float RGB [0, 255]) replaces
     the random start. ``preview`` (a ``LivePreview``) is updated every ``preview_every`` steps.
-    Returns a ``Visualization`` (images, losses). Stop (an interrupt) raises
-    ``VisualizationStopped``, whose ``result`` holds the pictures so far (``interrupted`` True).
+    Returns a ``Visualization`` (images, losses). ``on_step(step, loss)`` returning False (a Stop
+    button) ends the run with the pictures so far (``interrupted`` True); Ctrl-C does too, and
+    raises ``VisualizationStopped``, whose ``result`` holds them, so a loop of runs stops as well.
     """
-    from keras.optimizers import Adam
     from tqdm.auto import tqdm
 
     check_visualize(backbone, objective, parameterization, transforms, size, batch, steps, learning_rate,
@@ -186,26 +185,27 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
     fixed = network_input_size(backbone)
     if fixed is not None:
         transforms.append(crop_or_pad_to(*fixed))
-    optimizer = Adam(learning_rate)
-    optimizer.build([image.variable])
-    step = make_step(backbone, objective, image, compose(transforms), optimizer,
-                     tf.random.Generator.from_seed(seed))
-    losses = []
+    transform = compose(transforms)
+    loop = Loop(visualize_gradient(compiled_objective(backbone, objective)), adam(),
+                transform=lambda pictures, rng, knobs: transform(pictures, rng), parameterize=image.render,
+                rng=generator(seed))
+
+    def show(params, done):
+        if preview is not None and (done % preview_every == 0 or done == steps):
+            preview.update(255.0 * np.asarray(image.render(params)[0]), f"{objective.description}: step {done}/{steps}")
+
     with tqdm(total=steps, desc=objective.description, disable=not progress, leave=True) as bar:
         try:
-            for n in range(1, steps + 1):
-                losses.append(float(step()))
-                bar.update(1)
-                bar.set_postfix(objective=f"{losses[-1]:.4g}")
-                if preview is not None and (n % preview_every == 0 or n == steps):
-                    preview.update(255.0 * np.asarray(image()[0]), f"{objective.description}: step {n}/{steps}")
+            run = loop.run(image.variable, steps, {"learning_rate": np.float32(learning_rate)}, on_step=on_step,
+                           on_chunk=show, progress=bar, max_chunk=preview_every if preview is not None else None)
         except (ValueError, tf.errors.InvalidArgumentError) as error:
             raise (no_such_channel(backbone, objective, error) or error) from None
-        except KeyboardInterrupt:  # Stop in a notebook: keep the pictures made so far, and say so
-            bar.set_description(f"{objective.description}: stopped at step {len(losses)}")
-            stopped = Interrupted(255.0 * np.asarray(image(), np.float32), losses)
-            raise VisualizationStopped(stopped, steps) from None
-    return Visualization(255.0 * np.asarray(image(), np.float32), losses)
+        image.variable.assign(run.params)
+        made = (Interrupted if run.interrupted else Visualization)(255.0 * np.asarray(image(), np.float32), run.losses)
+        if run.by_keyboard:  # Stop in a notebook: keep the pictures made so far, and say so
+            bar.set_description(f"{objective.description}: stopped at step {len(run.losses)}")
+            raise VisualizationStopped(made, steps) from None
+    return made
 
 
 def visualize_channel(backbone, layer, channel_index, **options):

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dreamlib.ascent import LossGradient, gradient_ascent, normalize_gradient
+from dreamlib.ascent import LossGradient, normalize_gradient
 from dreamlib.errors import DreamlibError
 from dreamlib.objectives import sum_of_squares
+from dreamlib.render import Loop, dream_knobs, dream_loop
 from tests.conftest import rng_image
 
 
@@ -22,9 +23,9 @@ def lossgrad(random_mobilenet_v2):
     return LossGradient(random_mobilenet_v2, sum_of_squares("block_1_expand_relu"))
 
 
-def _loop(lossgrad, x, steps, max_loss=None, normalize="mean_abs"):
-    return gradient_ascent(tf.constant(x), lossgrad, lambda x, g, s: lossgrad.step(x, g, s, normalize),
-                           steps, 0.05, max_loss)
+def _loop(lossgrad, x, steps, max_loss=None, normalize="mean_abs", step_size=0.05):
+    run = dream_loop(lossgrad, normalize).run(x, steps, dream_knobs(x.shape[:2], step_size, 0), max_loss=max_loss)
+    return run.params, run.losses, run.stopped_early
 
 
 @pytest.mark.parametrize("normalize", ["mean_abs", "std", "l2"])
@@ -44,7 +45,7 @@ def test_early_stop_past_max_loss(lossgrad, random_mobilenet_v2):
 
 def test_steps_stay_inside_valid_input(lossgrad, random_mobilenet_v2):
     x = random_mobilenet_v2.preprocess(rng_image((48, 48)))
-    out, _, _ = gradient_ascent(tf.constant(x), lossgrad, lambda x, g, s: lossgrad.step(x, g, s), 3, 5.0)
+    out, _, _ = _loop(lossgrad, x, 3, step_size=5.0)
     assert out.numpy().min() >= -1 and out.numpy().max() <= 1
 
 
@@ -53,19 +54,27 @@ def test_compiled_once_for_every_image_size(random_mobilenet_v2):
     for shape in [(40, 40), (64, 96), (100, 72), (33, 57)]:
         loss, g = lossgrad(random_mobilenet_v2.preprocess(rng_image(shape)))
         assert g.shape == (*shape, 3) and np.isfinite(loss)
-    assert lossgrad.tracing_count() == 1
+    assert lossgrad.whole.experimental_get_tracing_count() == 1
+
+
+def _constant_step(x, gradient, state, knobs):
+    return x, state
+
+
+_constant_step.start = lambda params: ()
 
 
 def test_nan_loss_is_reported_with_the_right_advice():
-    def broken(x):  # NaN from the start: the weights or the picture, not the step size
-        return float("nan"), tf.zeros_like(x)
+    def broken(seen, picture, knobs):  # NaN from the start: the weights or the picture, not the step size
+        return tf.constant(float("nan")), tf.zeros_like(seen), None
 
     with pytest.raises(DreamlibError, match="before the first step: the network's weights or the picture"):
-        gradient_ascent(tf.zeros((4, 4, 3)), broken, lambda x, g, s: x, 3, 0.01)
-    losses = iter([1.0, 2.0, float("inf")])
+        Loop(broken, _constant_step).run(tf.zeros((4, 4, 3)), 3, {})
+    losses = tf.Variable(0.0)
 
-    def exploding(x):  # finite, then infinite: the steps were too big
-        return next(losses), tf.zeros_like(x)
+    def exploding(seen, picture, knobs):  # finite, then infinite: the steps were too big
+        losses.assign_add(1.0)
+        return tf.where(losses < 3, losses, np.inf), tf.zeros_like(seen), None
 
     with pytest.raises(DreamlibError, match="at step 3: lower step_size"):
-        gradient_ascent(tf.zeros((4, 4, 3)), exploding, lambda x, g, s: x, 3, 0.01)
+        Loop(exploding, _constant_step).run(tf.zeros((4, 4, 3)), 3, {})

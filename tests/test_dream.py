@@ -145,13 +145,13 @@ def test_build_dreamer_is_the_one_way_and_its_record_can_be_replayed(cat, tmp_pa
 
 
 def test_chunks_of_compiled_steps_do_not_change_the_dream(dreamer, cat, monkeypatch):
-    import dreamlib.ascent
+    import dreamlib.render
 
     settings = DreamSettings(steps=12, octaves=2, seed=1, jitter=16, step_size=0.05)
     losses = dreamer.dream(cat, settings, progress=False).record.losses
-    settings.max_loss = sorted(losses[0])[-3]  # stops the first octave inside a chunk: unused rolls go back
+    settings.max_loss = sorted(losses[0])[-3]  # stops the first octave inside a chunk: no roll is drawn after it
     chunked = dreamer.dream(cat, settings, progress=False)
-    monkeypatch.setattr(dreamlib.ascent, "STOP_WITHIN_SECONDS", 0.0)  # one step per call
+    monkeypatch.setattr(dreamlib.render, "STOP_WITHIN_SECONDS", 0.0)  # one step per call
     one_by_one = dreamer.dream(cat, settings, progress=False)
     assert chunked.record.stopped_early[0] and len(chunked.record.losses[0]) > 1
     assert chunked.record.losses == one_by_one.record.losses
@@ -159,14 +159,17 @@ def test_chunks_of_compiled_steps_do_not_change_the_dream(dreamer, cat, monkeypa
 
 
 def reference_dream(dreamer, image, s):
-    """The engine as it was, step by step: PIL resizes between octaves (the original shrunk anew
-    each time), one compiled call for each gradient and another for each step."""
-    from dreamlib.ascent import gradient_ascent
+    """The dream written out step by step: PIL resizes between octaves (the original shrunk anew
+    each time), one compiled call for each gradient, the roll drawn from the same seeded generator
+    and undone by hand, the normalised step in plain code."""
+    from dreamlib.ascent import normalize_gradient
     from dreamlib.images import resize_image
+    from dreamlib.models import input_range
     from dreamlib.octaves import octave_shapes
-    from dreamlib.tiles import needs_tiles, rolled_gradient
+    from dreamlib.tiles import needs_tiles
 
-    rng, backbone = np.random.default_rng(s.seed), dreamer.backbone
+    rng, backbone = tf.random.Generator.from_seed(s.seed), dreamer.backbone
+    low, high = input_range(backbone.spec)
     original = backbone.preprocess(image)
     shapes = octave_shapes(image.shape[:2], s.octaves, s.octave_scale, backbone.spec.min_size)
     x = resize_image(original, shapes[0])
@@ -174,12 +177,14 @@ def reference_dream(dreamer, image, s):
         if index:
             x = resize_image(x, shape) + resize_image(original, shape) \
                 - resize_image(resize_image(original, shapes[index - 1]), shape)
-        tile = s.tile_size if needs_tiles(shape, s.tile_size) else None
-        jitter = s.jitter if s.jitter is not None else (tile or 0)
-        x, _, _ = gradient_ascent(tf.constant(x), lambda x: rolled_gradient(x, dreamer.gradient, tile, jitter, rng,
-                                                                             s.tile_margin),
-                                  lambda x, g, size: dreamer.gradient.step(x, g, size, s.normalize), s.steps,
-                                  s.step_size)
+        tile = s.tile_size if needs_tiles(shape, s.tile_size) else 0
+        jitter = s.jitter if s.jitter is not None else tile
+        x = tf.constant(x)
+        for _ in range(s.steps):
+            shift = rng.uniform([2], -jitter, jitter + 1, dtype=tf.int32)
+            _, g = dreamer.gradient(tf.roll(x, shift, axis=[0, 1]), tile, s.tile_margin)
+            g = tf.roll(g, -shift, axis=[0, 1])
+            x = tf.clip_by_value(x + s.step_size * normalize_gradient(g, s.normalize), low, high)
         x = np.asarray(x)
     return backbone.to_pixels(resize_image(x, image.shape[:2]))
 
@@ -193,6 +198,16 @@ def test_the_compiled_tensor_dream_is_the_step_by_step_one(dreamer, cat, tile_si
     reference = reference_dream(dreamer, cat, settings)
     assert np.abs(ours.image - reference).mean() < 0.02 and np.abs(ours.image - reference).max() < 0.5
     assert np.abs(ours.image - cat).mean() > 1
+
+
+def test_one_trace_for_every_picture_size(random_mobilenet_v2, cat, monkeypatch):
+    import dreamlib.dream as module
+
+    dreamer, loops = Dreamer(objective={"block_1_expand_relu": 1.0}, backbone=random_mobilenet_v2), []
+    real = module.dream_loop
+    monkeypatch.setattr(module, "dream_loop", lambda *args: loops.append(real(*args)) or loops[-1])
+    dreamer.dream(cat, DreamSettings(steps=3, octaves=3, octave_scale=1.3, seed=0), progress=False)
+    assert loops[0].tracing_count() == 1  # three octave sizes, one compiled chunk of steps
 
 
 def test_the_progress_bar_names_each_octave_width_by_height(dreamer, cat, capsys):

@@ -222,9 +222,9 @@ def test_a_fault_while_saving_leaves_no_file_at_all(tmp_path, fault):
 
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
 def test_an_interrupted_dream_is_kept_but_not_passed_off_as_finished(tmp_path, capsys, monkeypatch, stop):
-    import dreamlib.dream as dream_module
+    from dreamlib import render
 
-    real = dream_module.ascend_in_chunks
+    real = render.Loop.run  # one run per octave
     calls = []
 
     def interrupted(*args, **kwargs):
@@ -235,7 +235,7 @@ def test_an_interrupted_dream_is_kept_but_not_passed_off_as_finished(tmp_path, c
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dream_module, "ascend_in_chunks", interrupted)
+    monkeypatch.setattr(render.Loop, "run", interrupted)
     out = tmp_path / "out.png"
     code, line = run(["dream", "chelsea", str(out), *TINY, "--octaves", "2", "--steps", "2", "--max-size", "96"], capsys)
     assert code == 130 and "interrupted after 2 steps: the unfinished picture is in" in line

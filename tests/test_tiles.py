@@ -6,8 +6,8 @@ from dreamlib import knobs
 from dreamlib.ascent import LossGradient
 from dreamlib.images import load_image, resize_image
 from dreamlib.objectives import mean_activation, weighted_layers
-from dreamlib.tiles import (needs_tiles, random_roll, rolled_gradient, tile_edges, tile_slices, tile_windows,
-                            tiled_gradient)
+from dreamlib.render import generator, roll
+from dreamlib.tiles import gradient_by_tiles, needs_tiles, random_shift, tile_edges, tile_grid, tile_slices, tile_windows
 from tests.conftest import rng_image
 
 MARGIN = knobs.knob("tile_margin").default
@@ -42,9 +42,35 @@ def test_windows_hold_the_margin_and_see_the_images_grid(shape, tile, margin):
 
 def test_roll_is_undone_exactly():
     x = tf.constant(rng_image((20, 30)))
-    rolled, (dy, dx) = random_roll(x, 10, np.random.default_rng(3))
+    dy, dx = random_shift(10, np.random.default_rng(3))
     assert (dy, dx) != (0, 0)
+    rolled = tf.roll(x, (dy, dx), axis=[0, 1])
     assert np.array_equal(tf.roll(rolled, (-dy, -dx), axis=[0, 1]).numpy(), x.numpy())
+
+
+def test_the_gradient_comes_back_through_a_roll_without_a_hand_roll_back():
+    # the render loop differentiates through its roll transform: the gradient is rolled back by itself
+    x, weights = tf.constant(rng_image((20, 30))), tf.constant(rng_image((20, 30), seed=1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        seen = roll(10)(x, generator(3))
+        loss = tf.reduce_sum(seen * weights)
+    shift = generator(3).uniform([2], -10, 11, dtype=tf.int32).numpy()
+    assert tuple(shift) != (0, 0)
+    assert np.array_equal(tape.gradient(loss, x).numpy(), tf.roll(weights, -shift, axis=[0, 1]).numpy())
+
+
+def tiled(x, gradient_fn, tile_size, margin, area_power=0.0):
+    """(loss, gradient) of ``x`` in tiles of ``tile_size`` with ``margin``, run eagerly."""
+    x = tf.convert_to_tensor(x, tf.float32)
+    return gradient_by_tiles(x, gradient_fn, *tile_grid(x.shape[:2], tile_size), tf.constant(margin), area_power)
+
+
+def rolled(x, gradient_fn, tile_size, shift, rng, margin):
+    """The tiled gradient of ``x`` rolled by a random shift, rolled back by hand."""
+    dy, dx = random_shift(shift, rng)
+    loss, g = tiled(tf.roll(x, (dy, dx), axis=[0, 1]), gradient_fn, tile_size, margin)
+    return loss, tf.roll(g, (-dy, -dx), axis=[0, 1])
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +81,13 @@ def lossgrad(random_mobilenet_v2):
 def test_one_tile_equals_the_untiled_gradient(lossgrad, random_mobilenet_v2):
     x = random_mobilenet_v2.preprocess(rng_image((64, 80)))
     loss, g = lossgrad(x)
-    tiled_loss, tiled_g = tiled_gradient(x, lossgrad, tile_size=128, margin=MARGIN)
+    tiled_loss, tiled_g = lossgrad(x, tile_size=128, margin=MARGIN)
     assert loss == tiled_loss and np.array_equal(g.numpy(), tiled_g.numpy())
 
 
 def test_without_margin_each_tile_is_its_own_gradient_scaled_by_its_share(lossgrad, random_mobilenet_v2):
     x = random_mobilenet_v2.preprocess(rng_image((96, 64)))
-    loss, g = tiled_gradient(x, lossgrad, tile_size=48, margin=0)
+    loss, g = lossgrad(x, tile_size=48, margin=0)
     tiles = tile_slices((96, 64), 48)
     shares = [(r.stop - r.start) * (c.stop - c.start) / (96 * 64) for r, c in tiles]
     assert np.isclose(loss, sum(s * lossgrad(x[r, c])[0] for s, (r, c) in zip(shares, tiles)), rtol=1e-5)
@@ -78,7 +104,7 @@ def test_memory_depends_on_the_tile_and_margin_not_the_image(lossgrad, random_mo
         return lossgrad(window)
 
     x = random_mobilenet_v2.preprocess(rng_image((300, 200)))
-    rolled_gradient(x, spy, tile_size=64, max_shift=64, rng=np.random.default_rng(0), margin=16)
+    rolled(x, spy, 64, 64, np.random.default_rng(0), 16)
     assert len(seen) == 20 and max(max(s) for s in seen) <= 64 + 2 * 16 + 2 * 31  # 31: see tiles.window
 
 
@@ -91,16 +117,9 @@ def test_tiles_put_a_mean_objectives_gradient_together_exactly(shift):
 
     x = tf.constant(rng_image((100, 70)))
     for margin in (0, 8, 200):
-        loss, g = rolled_gradient(x, mean_square_half, 32, shift, np.random.default_rng(shift), margin)
+        loss, g = rolled(x, mean_square_half, 32, shift, np.random.default_rng(shift), margin)
         assert np.allclose(g.numpy(), x.numpy() / 7000, rtol=1e-5)
         assert np.isclose(float(loss), mean_square_half(x)[0], rtol=1e-2)
-
-
-def test_rolled_gradient_without_shift_is_the_plain_gradient(lossgrad, random_mobilenet_v2):
-    x = random_mobilenet_v2.preprocess(rng_image((64, 64)))
-    _, plain = lossgrad(x)
-    _, rolled = rolled_gradient(x, lossgrad, tile_size=None, max_shift=0)
-    assert np.array_equal(plain.numpy(), rolled.numpy())
 
 
 def test_needs_tiles():
@@ -118,8 +137,8 @@ def test_the_margin_makes_tiles_seamless(random_mobilenet_v2):
     gradient = LossGradient(random_mobilenet_v2, weighted_layers(random_mobilenet_v2.spec.default_layers, "mean"))
     x = random_mobilenet_v2.preprocess(resize_image(load_image("astronaut"), (1024, 1024)))
     _, whole = gradient(x)
-    _, plain = tiled_gradient(x, gradient, 512, margin=0)
-    _, seamless = tiled_gradient(x, gradient, 512, margin=MARGIN)
+    _, plain = gradient(x, 512, margin=0)
+    _, seamless = gradient(x, 512, margin=MARGIN)
     assert relative_error(plain, whole) > 0.15
     assert relative_error(seamless, whole) < 0.05
 
@@ -131,8 +150,8 @@ def test_tiles_scale_a_norm_objective_like_the_whole_picture(random_mobilenet_v2
     norm = weighted_layers(random_mobilenet_v2.spec.default_layers, "l2")
     assert norm.area_power == 0.5
     whole_loss, whole = LossGradient(random_mobilenet_v2, norm)(x)
-    tiled_loss, tiled = tiled_gradient(x, LossGradient(random_mobilenet_v2, norm), 256, margin=MARGIN)
+    tiled_loss, tiled = LossGradient(random_mobilenet_v2, norm)(x, 256, margin=MARGIN)
     norm.area_power = 0.0  # what the tiles did before they knew: scaled as a mean
-    _, as_mean = tiled_gradient(x, LossGradient(random_mobilenet_v2, norm), 256, margin=MARGIN)
+    _, as_mean = LossGradient(random_mobilenet_v2, norm)(x, 256, margin=MARGIN)
     assert relative_error(tiled, whole) < 0.05 < relative_error(as_mean, whole)
     assert abs(tiled_loss - float(whole_loss)) < 0.05 * float(whole_loss)

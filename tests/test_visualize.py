@@ -177,33 +177,37 @@ def test_real_mobilenet_v1_draws_a_tabby_it_recognises():
 
 
 def test_stop_keeps_the_pictures_made_so_far(backbone, objective, monkeypatch):
+    from dreamlib import render
     from dreamlib import visualize as module
 
-    real_make_step = module.make_step
+    real_steps, calls = render.Loop.steps, []
 
-    def interrupted_after_three(*args):
-        step, count = real_make_step(*args), [0]
+    def interrupted_in_the_fourth_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) % 4 == 0:  # Ctrl-C while the 4th chunk (the 4th step) runs
+            raise KeyboardInterrupt
+        return real_steps(*args, **kwargs)
 
-        def counted():
-            count[0] += 1
-            if count[0] > 3:
-                raise KeyboardInterrupt
-            return step()
-
-        return counted
-
-    monkeypatch.setattr(module, "make_step", interrupted_after_three)
+    monkeypatch.setattr(render, "STOP_WITHIN_SECONDS", 0.0)  # one step per call
+    monkeypatch.setattr(render.Loop, "steps", interrupted_in_the_fourth_chunk)
     with pytest.raises(module.VisualizationStopped, match="stopped at step 3 of 8") as stop:
         visualize(backbone, objective, **FAST)
     result = stop.value.result
     assert len(result.losses) == 3 and result.image.shape == (48, 48, 3) and result.interrupted
     assert isinstance(stop.value, KeyboardInterrupt)  # a loop of runs stops, too
     ran = []
+    calls.clear()
     with pytest.raises(KeyboardInterrupt):
         for _ in range(3):  # a notebook's grid: Stop ends the loop, not just the current run
             ran.append(visualize(backbone, objective, **FAST))
     assert ran == []
+    calls.clear()
     assert not visualize(backbone, objective, **{**FAST, "steps": 2}).interrupted  # below the count
+
+
+def test_a_stop_button_ends_the_run_with_the_pictures_so_far(backbone, objective):
+    result = visualize(backbone, objective, **FAST, on_step=lambda step, loss: step < 2)
+    assert result.interrupted and 2 <= len(result.losses) < 8 and result.image.shape == (48, 48, 3)
 
 
 @pytest.mark.parametrize("rate", [np.float32(0.05), np.float64(0.05), 1, np.int64(1)])
