@@ -16,6 +16,7 @@ chunks that grow while they are quick, and ends early, with the result so far ma
 ``interrupted``, when a callback returns False (a Stop button) or on Ctrl-C.
 """
 
+import functools
 import time
 from typing import NamedTuple
 
@@ -215,7 +216,9 @@ class Loop:
         spec = tf.nest.map_structure(lambda t: tf.TensorSpec([None] * t.shape.rank, t.dtype), args)
         key = str(spec)  # one compiled function per structure of ranks: any size runs on it
         if key not in self._compiled:
-            self._compiled[key] = tf.function(self._steps, input_signature=spec)
+            # a partial: TensorFlow counts traces per function code, and a partial is its own key, so a
+            # new loop (each visualisation has one) is traced once without a warning of "retracing"
+            self._compiled[key] = tf.function(functools.partial(self._steps), input_signature=spec)
         return self._compiled[key](*args)
 
     def tracing_count(self):
@@ -235,6 +238,7 @@ class Loop:
         """
         knobs = {k: tf.convert_to_tensor(v) for k, v in knobs.items()}
         params = tf.convert_to_tensor(params, tf.float32)
+        max_loss = None if max_loss is None else float(np.float32(max_loss))  # compared as the loop does
         state = self.rule.start(params) if state is None else state
         losses, chunk, stopped, stop = [], 1, False, False
         try:

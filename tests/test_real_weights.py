@@ -6,10 +6,11 @@ import tensorflow as tf
 
 from dreamlib import models
 from dreamlib.cli import main
-from dreamlib.ascent import LossGradient, gradient_ascent
+from dreamlib.ascent import LossGradient
 from dreamlib.dream import Dreamer, DreamSettings
 from dreamlib.images import load_image, resize_image
 from dreamlib.objectives import channel
+from dreamlib.render import dream_knobs, dream_loop
 from tests.conftest import require_cached
 
 pytestmark = pytest.mark.real_weights
@@ -44,8 +45,8 @@ def test_dreaming_toward_a_class_raises_its_probability(classifier):
 
     before = probability(x)
     lossgrad = LossGradient(classifier, channel("conv_preds", tabby))  # the class's logit
-    x, losses, _ = gradient_ascent(tf.constant(x), lossgrad, lambda x, g, s: lossgrad.step(x, g, s),
-                                   15, 0.02)
+    run = dream_loop(lossgrad).run(tf.constant(x), 15, dream_knobs(x.shape[:2], 0.02, jitter=0))
+    x, losses = run.params, run.losses
     after = probability(x)
     assert losses[-1] > losses[0]
     assert after > 10 * before and after > 0.2
