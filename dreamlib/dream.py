@@ -7,7 +7,7 @@ gradient so that several dreams (a notebook's comparison grid) do not rebuild an
 import functools
 import time
 import json
-from dataclasses import asdict, dataclass, field, make_dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -19,44 +19,59 @@ from dreamlib.images import UNTRAINED_LABEL, resize_image, save_image, show, sta
 from dreamlib.models import get_spec, load_backbone
 from dreamlib.objectives import Objective, weighted_layers
 from dreamlib.octaves import octave_shapes, octave_start, resize
-from dreamlib.render import LossGradient, dream_knobs, dream_loop, generator
+from dreamlib.render import LossGradient, dream_knobs, dream_loop
 from dreamlib.tiles import needs_tiles, tile_slices
 
 
-def _settings_check(self):
-    """Check every knob again (a field may have been set since): one line naming the fix."""
-    for name, value in knobs.check(asdict(self)).items():
-        object.__setattr__(self, name, value)
+@dataclass
+class DreamSettings:
+    """Every knob of a dream, each checked as it is set; ``DreamSettings.quick()`` is fast on a CPU.
 
-
-def _settings_quick(cls, **overrides):
-    """Settings that finish in seconds on a laptop CPU and still change the picture visibly.
-
-    On a 256-px picture (the quick size) 15 steps x 4 octaves move the cat by about 13 grey
-    levels on average with MobileNetV2; 5 x 2 moved it by 4, which looks unchanged.
+    The help, ranges and quick values of each field are in ``dreamlib.knobs.SETTINGS`` (one
+    description for the library, the command line, the explorer and the saved record); a test
+    keeps the fields and defaults here equal to that table.
     """
-    return cls(**{**knobs.defaults(quick=True, names=cls.NAMES), **overrides})
 
+    steps: int = 20                  # ascent steps per octave
+    step_size: float = None          # None: the model's own (0.01 on [-1, 1] inputs)
+    octaves: int = 3                 # a count, or a list of exponents of octave_scale
+    octave_scale: float = 1.4        # size ratio between octaves
+    lost_detail: bool = True         # reinject the detail lost by shrinking (article D)
+    tile_size: int = 512             # tiles for bigger pictures; 0 never tiles
+    tile_margin: int = 64            # context around each tile: no seams
+    jitter: int = None               # largest random roll; None: the tile size when tiled, else 0
+    normalize: str = "mean_abs"      # mean_abs (A, C, D), std (B) or l2
+    max_loss: float = None           # stop an octave once the loss passes this
+    seed: int = None                 # fixes the random rolls (and random weights)
 
-def _settings_default(cls, **overrides):
-    """Quick settings under ``DREAMLIB_QUICK=1``, else the full ones."""
-    return cls.quick(**overrides) if switches.is_quick() else cls(**overrides)
+    NAMES = ("steps", "step_size", "octaves", "octave_scale", "lost_detail", "tile_size", "tile_margin",
+             "jitter", "normalize", "max_loss", "seed")
 
+    def __post_init__(self):
+        self.check()
 
-def _settings_record(self):
-    """The settings as plain JSON values (a range of octaves becomes a list), for the saved record."""
-    return {k: (list(v) if isinstance(v, range) else v) for k, v in asdict(self).items()}
+    def check(self):
+        """Check every knob again (a field may have been set since): one line naming the fix."""
+        for name, value in knobs.check(asdict(self)).items():
+            setattr(self, name, value)
 
+    @classmethod
+    def quick(cls, **overrides):
+        """Settings that finish in seconds on a laptop CPU and still change the picture visibly.
 
-# Every knob of a dream, each checked as it is set; the fields, defaults, quick values and ranges
-# come from dreamlib.knobs (one description for the library, the CLI, the explorer and the record).
-DreamSettings = make_dataclass(
-    "DreamSettings", [(k.name, k.type, field(default=k.default)) for k in knobs.SETTINGS],
-    namespace={"NAMES": tuple(k.name for k in knobs.SETTINGS), "__post_init__": _settings_check,
-               "check": _settings_check, "quick": classmethod(_settings_quick),
-               "default": classmethod(_settings_default), "as_record": _settings_record,
-               "__module__": __name__,
-               "__doc__": "Every knob of a dream (see dreamlib.knobs); ``DreamSettings.quick()`` is fast on a CPU."})
+        On a 256-px picture (the quick size) 15 steps x 4 octaves move the cat by about 13 grey
+        levels on average with MobileNetV2; 5 x 2 moved it by 4, which looks unchanged.
+        """
+        return cls(**{**knobs.defaults(quick=True, names=cls.NAMES), **overrides})
+
+    @classmethod
+    def default(cls, **overrides):
+        """Quick settings under ``DREAMLIB_QUICK=1``, else the full ones."""
+        return cls.quick(**overrides) if switches.is_quick() else cls(**overrides)
+
+    def as_record(self):
+        """The settings as plain JSON values (a range of octaves becomes a list), for the saved record."""
+        return {k: (list(v) if isinstance(v, range) else v) for k, v in asdict(self).items()}
 
 
 @dataclass
@@ -208,7 +223,7 @@ class Dreamer:
         record = DreamRecord(self.backbone.name, self.backbone.weights_label, self.objective.description,
                              s.as_record(), tuple(image.shape[:2]), octave_shapes=shapes,
                              recipe=self.objective.recipe)
-        loop = dream_loop(self.gradient, s.normalize, generator(s.seed))
+        loop = dream_loop(self.gradient, s.normalize, s.seed)
         start = time.perf_counter()
         bar = tqdm(total=s.steps * len(shapes), desc="dreaming", disable=not progress, leave=True)
         try:

@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from dreamlib.errors import DreamlibError
+from dreamlib.legacy import LegacySteps  # old entry points notebooks still name: see dreamlib.legacy
 from dreamlib.models import feature_extractor, input_range
 from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid
 
@@ -35,7 +36,7 @@ STOP_WITHIN_SECONDS = 0.5   # a compiled chunk of steps grows until it takes abo
 
 # --- the network and the objective: loss and gradient with respect to the network's input ----------
 
-class LossGradient:
+class LossGradient(LegacySteps):
     """``loss, g = gradient(x)``: the objective's value and its gradient with respect to the
     (preprocessed) input picture ``x``, computed whole or, given ``tile_size``, in tiles seen with
     ``margin`` pixels of context. Compiled once for any picture (and tile) size."""
@@ -49,6 +50,7 @@ class LossGradient:
 
     def loss_and_gradient(self, x):
         """(loss, gradient) of one picture, traced inside the caller's graph."""
+        x = tf.convert_to_tensor(x, tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(x)
             outputs = self.extractor(x[tf.newaxis], training=False)
@@ -120,9 +122,7 @@ def adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7):
 
 def generator(seed=None):
     """The random generator the transforms draw from: seeded, or from fresh entropy when ``seed`` is None."""
-    if seed is None:
-        return tf.random.Generator.from_non_deterministic_state()
-    return tf.random.Generator.from_seed(int(seed))
+    return tf.random.Generator.from_seed(np.random.SeedSequence().entropy % 2**63 if seed is None else int(seed))
 
 
 def roll(max_shift):
@@ -273,12 +273,21 @@ def check_finite(loss, taken):
     raise DreamlibError(f"the loss became NaN or infinite at step {taken + 1}: lower step_size")
 
 
-def dream_loop(lossgrad, normalize="mean_abs", rng=None):
+def dream_loop(lossgrad, normalize="mean_abs", seed=None):
     """DeepDream's loop: pixels (the network's input), a random roll of ``knobs["jitter"]``,
-    the whole or tiled gradient, the normalised step clipped to the network's input range."""
-    low, high = input_range(lossgrad.backbone.spec)
-    return Loop(whole_or_tiled(lossgrad), normalized_step(normalize, low, high),
-                transform=lambda picture, rng, knobs: roll(knobs["jitter"])(picture, rng), rng=rng)
+    the whole or tiled gradient, the normalised step clipped to the network's input range.
+
+    One loop per gradient and normalisation, kept with the gradient, so that dream after dream
+    (and octave after octave) runs on the same compiled steps; its generator starts from ``seed``.
+    """
+    loops = lossgrad.__dict__.setdefault("loops", {})
+    if normalize not in loops:
+        low, high = input_range(lossgrad.backbone.spec)
+        loops[normalize] = Loop(whole_or_tiled(lossgrad), normalized_step(normalize, low, high),
+                                transform=lambda picture, rng, knobs: roll(knobs["jitter"])(picture, rng))
+    loop = loops[normalize]
+    loop.rng.reset_from_seed(np.random.SeedSequence().entropy % 2**63 if seed is None else int(seed))
+    return loop
 
 
 def dream_knobs(shape, step_size, jitter, tile_size=0, margin=0):

@@ -28,6 +28,7 @@ from dreamlib.errors import DreamlibError
 from dreamlib.models import feature_extractor
 from dreamlib.objectives import INPUT, Objective, channel
 from dreamlib.parameterize import PARAMETERIZATIONS
+from dreamlib.legacy import make_step  # noqa: F401 (until no notebook names it)
 from dreamlib.render import Loop, adam, generator
 from dreamlib.transforms import compose, crop_or_pad_to, standard_transforms
 
@@ -157,6 +158,20 @@ def visualize_gradient(value):
     return gradient
 
 
+def visualize_loop(backbone, objective, image, transforms=None, seed=0):
+    """The render loop of a visualisation: ``image``'s parameters -> ``transforms`` (default
+    Lucid's standard list; a classifier's picture then cropped or padded to its input) -> the
+    network and ``objective`` -> Adam."""
+    transforms = standard_transforms() if transforms is None else list(transforms)
+    fixed = network_input_size(backbone)
+    if fixed is not None:
+        transforms.append(crop_or_pad_to(*fixed))
+    transform = compose(transforms)
+    return Loop(visualize_gradient(compiled_objective(backbone, objective)), adam(),
+                transform=lambda pictures, rng, knobs: transform(pictures, rng), parameterize=image.render,
+                rng=generator(seed))
+
+
 def visualize(backbone, objective, parameterization="fourier", transforms=None, size=128, batch=1,
               steps=256, learning_rate=0.05, seed=0, start=None, progress=True, preview=None,
               preview_every=16, on_step=None):
@@ -181,14 +196,7 @@ def visualize(backbone, objective, parameterization="fourier", transforms=None, 
         image = PARAMETERIZATIONS[parameterization](size, size, batch=batch, seed=seed)
     if start is not None:
         image.assign_image(np.asarray(start, np.float32) / 255.0)
-    transforms = standard_transforms() if transforms is None else list(transforms)
-    fixed = network_input_size(backbone)
-    if fixed is not None:
-        transforms.append(crop_or_pad_to(*fixed))
-    transform = compose(transforms)
-    loop = Loop(visualize_gradient(compiled_objective(backbone, objective)), adam(),
-                transform=lambda pictures, rng, knobs: transform(pictures, rng), parameterize=image.render,
-                rng=generator(seed))
+    loop = visualize_loop(backbone, objective, image, transforms, seed)
 
     def show(params, done):
         if preview is not None and (done % preview_every == 0 or done == steps):

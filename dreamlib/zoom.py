@@ -45,14 +45,20 @@ def frame_settings(settings=None, quick=None):
     return settings
 
 
+class Frames(list):
+    """The frames made (``DreamResult``s); ``interrupted`` when a stop ended the zoom early."""
+
+    interrupted = False
+
+
 def zoom_frames(dreamer, image, frames=30, zoom=1.05, settings=None, progress=True, on_frame=None):
     """Dream ``frames`` frames: the first a dream of ``image``, each next a dream of the last one zoomed in.
 
     Returns a list of ``DreamResult`` (``.image`` is float RGB; ``.labelled_image()`` carries the
     UNTRAINED label when the network has random weights). ``settings`` (default ``frame_settings()``)
     is used for every frame; with a seed, frame ``i`` uses ``seed + i`` so the random rolls differ.
-    ``on_frame(index, result)`` is called after every frame; returning False stops there. A
-    KeyboardInterrupt also stops, keeping the frames made so far.
+    ``on_frame(index, result)`` is called after every frame; returning False (a Stop button), or
+    Ctrl-C, ends the zoom with the frames made so far (a ``Frames`` list marked ``interrupted``).
     """
     from tqdm.auto import tqdm
 
@@ -62,7 +68,7 @@ def zoom_frames(dreamer, image, frames=30, zoom=1.05, settings=None, progress=Tr
     s = frame_settings(settings)
     s.check()
     picture = check_picture(image)
-    made = []
+    made = Frames()
     bar = tqdm(total=frames, desc="zoom frames", unit="frame", disable=not progress)
     try:
         for index in range(frames):
@@ -75,10 +81,11 @@ def zoom_frames(dreamer, image, frames=30, zoom=1.05, settings=None, progress=Tr
             if result.record.losses and result.record.losses[-1]:
                 bar.set_postfix(loss=f"{result.record.losses[-1][-1]:.3g}")
             stop = on_frame is not None and on_frame(index, result) is False
-            if stop or result.record.interrupted:  # Ctrl-C inside the dream: keep its picture, stop here
+            if stop or result.record.interrupted:  # a stop inside the dream: keep its picture, stop here
+                made.interrupted = index + 1 < frames or result.record.interrupted
                 break
     except KeyboardInterrupt:
-        pass  # keep the frames made so far
+        made.interrupted = True  # keep the frames made so far
     finally:
         bar.close()
     return made

@@ -77,7 +77,8 @@ def test_dream_settings_are_the_settings_knobs():
     from dreamlib.dream import DreamSettings
 
     fields = DreamSettings.__dataclass_fields__
-    assert list(fields) == [k.name for k in knobs.SETTINGS]
+    assert list(fields) == [k.name for k in knobs.SETTINGS] == list(DreamSettings.NAMES)
+    assert [f.type for f in fields.values()] == [k.type for k in knobs.SETTINGS]  # written out, checked here
     assert DreamSettings() == DreamSettings(**knobs.defaults(names=DreamSettings.NAMES))
     assert DreamSettings.quick() == DreamSettings(**knobs.defaults(quick=True, names=DreamSettings.NAMES))
     assert DreamSettings.quick().steps == 15 and DreamSettings.quick().octaves == 4

@@ -134,8 +134,11 @@ def test_each_frame_dreams_the_last_one_zoomed_with_its_own_seed(cat):
 
 
 def test_ctrl_c_and_on_frame_keep_the_frames_made_so_far(cat):
-    assert len(zoom_frames(FakeDreamer(interrupt_at=3), cat, 5, progress=False)) == 2
-    assert len(zoom_frames(FakeDreamer(), cat, 5, progress=False, on_frame=lambda i, r: i < 1)) == 2
+    by_keyboard = zoom_frames(FakeDreamer(interrupt_at=3), cat, 5, progress=False)
+    assert len(by_keyboard) == 2 and by_keyboard.interrupted
+    by_button = zoom_frames(FakeDreamer(), cat, 5, progress=False, on_frame=lambda i, r: i < 1)
+    assert len(by_button) == 2 and by_button.interrupted
+    assert not zoom_frames(FakeDreamer(), cat, 2, progress=False).interrupted
 
 
 def test_default_frame_settings_are_short_one_octave_dreams():
