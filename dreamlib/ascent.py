@@ -10,4 +10,4 @@ respect to its input, and the normalisation of that gradient.
 
 from dreamlib.knobs import NORMALIZATIONS  # noqa: F401 (the methods normalize_gradient knows)
 from dreamlib.render import LossGradient, normalize_gradient  # noqa: F401 (the public names)
-from dreamlib.legacy import ascend_in_chunks, gradient_ascent  # noqa: F401 (until no notebook names them)
+from dreamlib.old_engine import ascend_in_chunks, gradient_ascent  # noqa: F401 (until no notebook names them)

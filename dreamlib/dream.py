@@ -225,9 +225,9 @@ class Dreamer:
                              recipe=self.objective.recipe)
         loop = dream_loop(self.gradient, s.normalize, s.seed)
         start = time.perf_counter()
+        original = x = self.backbone.preprocess(tf.constant(image))
         bar = tqdm(total=s.steps * len(shapes), desc="dreaming", disable=not progress, leave=True)
         try:
-            original = x = self.backbone.preprocess(tf.constant(image))
             for index, shape in enumerate(shapes):
                 x = octave_start(x, original, shapes, index, s.lost_detail)
                 bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[1]}x{shape[0]}")  # width x height

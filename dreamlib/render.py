@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from dreamlib.errors import DreamlibError
-from dreamlib.legacy import LegacySteps  # old entry points notebooks still name: see dreamlib.legacy
+from dreamlib.old_engine import OldSteps  # old entry points notebooks still name: see dreamlib.old_engine
 from dreamlib.models import feature_extractor, input_range
 from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid
 
@@ -36,7 +36,7 @@ STOP_WITHIN_SECONDS = 0.5   # a compiled chunk of steps grows until it takes abo
 
 # --- the network and the objective: loss and gradient with respect to the network's input ----------
 
-class LossGradient(LegacySteps):
+class LossGradient(OldSteps):
     """``loss, g = gradient(x)``: the objective's value and its gradient with respect to the
     (preprocessed) input picture ``x``, computed whole or, given ``tile_size``, in tiles seen with
     ``margin`` pixels of context. Compiled once for any picture (and tile) size."""

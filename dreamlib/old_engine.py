@@ -17,7 +17,7 @@ LEGACY = ("gradient_ascent", "ascend_in_chunks", "tiled_gradient", "rolled_gradi
           "LossGradient._apply_step", "LossGradient._ascend")
 
 
-class LegacySteps:
+class OldSteps:
     """``LossGradient``'s old entry points: one normalised step, and the count of its traces."""
 
     def step(self, x, gradient, step_size, normalize="mean_abs"):

@@ -1,10 +1,10 @@
-"""The old engine's names that notebooks still use run on the render loop (delete with dreamlib.legacy)."""
+"""The old engine's names that notebooks still use run on the render loop (delete with dreamlib.old_engine)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from dreamlib import legacy
+from dreamlib import old_engine
 from dreamlib.ascent import LossGradient, gradient_ascent
 from dreamlib.objectives import mean_activation, sum_of_squares
 from dreamlib.tiles import rolled_gradient, tiled_gradient
@@ -42,6 +42,6 @@ def test_every_legacy_name_is_there():
     modules = {"gradient_ascent": dreamlib.ascent, "ascend_in_chunks": dreamlib.ascent,
                "tiled_gradient": dreamlib.tiles, "rolled_gradient": dreamlib.tiles, "random_roll": dreamlib.tiles,
                "make_step": dreamlib.visualize}
-    for name in legacy.LEGACY:
+    for name in old_engine.LEGACY:
         owner, _, attribute = name.rpartition(".")
         assert hasattr(LossGradient if owner else modules[name], attribute or name), name
