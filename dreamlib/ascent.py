@@ -3,11 +3,85 @@
 Training changes weights to lower a loss; here the weights stay fixed and the *pixels* change
 to raise an objective. One step:  x <- clip(x + step_size * g / norm(g)).
 
-The step and the loop it runs in live in ``dreamlib.render`` (the one optimisation loop); this
-module names the two pieces a lesson reaches for: the gradient of a network's objective with
-respect to its input, and the normalisation of that gradient.
+Two parts of the render loop (``dreamlib.render``) live here: ``LossGradient``, the gradient of a
+network's objective with respect to its input (whole, or in seamless tiles), and DeepDream's
+step rule, ``normalized_step``, with its three normalisations (``normalize_gradient``).
 """
 
+import numpy as np
+import tensorflow as tf
+
 from dreamlib.knobs import NORMALIZATIONS  # noqa: F401 (the methods normalize_gradient knows)
-from dreamlib.render import LossGradient, normalize_gradient  # noqa: F401 (the public names)
-from dreamlib.old_engine import ascend_in_chunks, gradient_ascent  # noqa: F401 (until no notebook names them)
+from dreamlib.models import feature_extractor
+from dreamlib.old_engine import OldSteps  # old entry points notebooks still name: see dreamlib.old_engine
+from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid
+
+_IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
+_CUTS = tf.TensorSpec(shape=[None], dtype=tf.int32)
+_COUNT = tf.TensorSpec(shape=[], dtype=tf.int32)
+
+
+class LossGradient(OldSteps):
+    """``loss, g = gradient(x)``: the objective's value and its gradient with respect to the
+    (preprocessed) input picture ``x``, computed whole or, given ``tile_size``, in tiles seen with
+    ``margin`` pixels of context. Compiled once for any picture (and tile) size."""
+
+    def __init__(self, backbone, objective):
+        self.backbone = backbone
+        self.objective = objective
+        self.extractor = feature_extractor(backbone, objective.layers)
+        self.whole = tf.function(self.loss_and_gradient, input_signature=[_IMAGE])
+        self.tiled = tf.function(self.tiled_loss_and_gradient, input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT])
+
+    def loss_and_gradient(self, x):
+        """(loss, gradient) of one picture, traced inside the caller's graph."""
+        x = tf.convert_to_tensor(x, tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = self.extractor(x[tf.newaxis], training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]
+            loss = self.objective(dict(zip(self.objective.layers, outputs)))
+        return loss, tape.gradient(loss, x)
+
+    def tiled_loss_and_gradient(self, x, rows, cols, margin):
+        """(loss, gradient) put together tile by tile: see ``dreamlib.tiles.gradient_by_tiles``."""
+        return gradient_by_tiles(x, self.loss_and_gradient, rows, cols, margin, self.objective.area_power)
+
+    def __call__(self, x, tile_size=0, margin=0):
+        x = tf.convert_to_tensor(x, tf.float32)
+        if needs_tiles(x.shape[:2], tile_size):
+            loss, gradient = self.tiled(x, *tile_grid(x.shape[:2], tile_size), tf.constant(margin, tf.int32))
+        else:
+            loss, gradient = self.whole(x)
+        return float(loss), gradient
+
+
+def normalize_gradient(gradient, method="mean_abs"):
+    """Scale a gradient so the step size means the same at every layer and image size.
+
+    ``mean_abs``: g / max(mean|g|, 1e-7) (articles A, C, D); ``std``: g / (std(g) + 1e-8)
+    (article B); ``l2``: g / max(||g||₂ / √n, 1e-7), the L2 norm scaled by the pixel count.
+    """
+    if method == "std":
+        return gradient / (tf.math.reduce_std(gradient) + 1e-8)
+    if method == "l2":
+        rms = tf.norm(tf.reshape(gradient, [-1])) / tf.sqrt(tf.cast(tf.size(gradient), gradient.dtype))
+        return gradient / tf.maximum(rms, 1e-7)
+    return gradient / tf.maximum(tf.reduce_mean(tf.abs(gradient)), 1e-7)  # "mean_abs"
+
+
+def normalized_step(normalize="mean_abs", low=-np.inf, high=np.inf):
+    """DeepDream's step: x + step_size * normalised g, clipped to the network's input range.
+
+    ``knobs["step_size"]`` is the step; the rule keeps no state.
+    """
+    def rule(x, gradient, state, knobs):
+        moved = x + knobs["step_size"] * normalize_gradient(gradient, normalize)
+        return tf.clip_by_value(moved, low, high), state
+
+    rule.start = lambda params: ()
+    return rule
+
+
+from dreamlib.old_engine import ascend_in_chunks, gradient_ascent  # noqa: E402,F401 (until no notebook names them)

@@ -23,7 +23,7 @@ class OldSteps:
     def step(self, x, gradient, step_size, normalize="mean_abs"):
         """One ascent step: normalise the gradient, move along it, clip to valid input."""
         from dreamlib.models import input_range
-        from dreamlib.render import normalized_step
+        from dreamlib.ascent import normalized_step
 
         rule = normalized_step(normalize, *input_range(self.backbone.spec))
         return rule(tf.convert_to_tensor(x, tf.float32), gradient, (), {"step_size": tf.constant(step_size, tf.float32)})[0]

@@ -7,13 +7,17 @@ One step, the same for a DeepDream and a feature visualisation (Lucid's ``render
         --back through the transforms and the parameterisation--> gradient of the parameters
         --step rule--> new parameters
 
-A DeepDream is pixels (the network's input itself), a random roll and DeepDream's normalised
-step, inside an octave schedule (``dreamlib.dream``); ``visualize`` is a Fourier image, Lucid's
-transforms and Adam. The transforms draw from a ``tf.random.Generator``: a roll is an ordinary
-transform, and the gradient comes back through it by automatic differentiation (no hand
-roll-back). Several steps run in one compiled call (``Loop.steps``); ``Loop.run`` calls it in
-chunks that grow while they are quick, and ends early, with the result so far marked
-``interrupted``, when a callback returns False (a Stop button) or on Ctrl-C.
+The parts live where a lesson looks for them: parameterisations in ``dreamlib.parameterize``,
+transforms (the roll too) in ``dreamlib.transforms``, the network's gradient (whole or tiled) and
+DeepDream's normalised step in ``dreamlib.ascent``, Adam here. A DeepDream is pixels (the
+network's input itself), a random roll and the normalised step, inside an octave schedule
+(``dreamlib.dream``); ``visualize`` is a Fourier image, Lucid's transforms and Adam.
+
+The transforms draw from a ``tf.random.Generator``: a roll is an ordinary transform, and the
+gradient comes back through it by automatic differentiation (no hand roll-back). Several steps
+run in one compiled call (``Loop.steps``); ``Loop.run`` calls it in chunks that grow while they
+are quick, and ends early, with the result so far marked ``interrupted``, when a callback
+returns False (a Stop button) or on Ctrl-C.
 """
 
 import functools
@@ -23,83 +27,17 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from dreamlib.ascent import LossGradient, normalize_gradient, normalized_step  # noqa: F401 (the loop's parts)
 from dreamlib.errors import DreamlibError
-from dreamlib.old_engine import OldSteps  # old entry points notebooks still name: see dreamlib.old_engine
-from dreamlib.models import feature_extractor, input_range
-from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid
+from dreamlib.models import input_range
+from dreamlib.tiles import needs_tiles, tile_grid
+from dreamlib.transforms import roll
 
-_IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
-_CUTS = tf.TensorSpec(shape=[None], dtype=tf.int32)
-_COUNT = tf.TensorSpec(shape=[], dtype=tf.int32)
 STOP_WITHIN_SECONDS = 0.5   # a compiled chunk of steps grows until it takes about this long
 
 
-# --- the network and the objective: loss and gradient with respect to the network's input ----------
-
-class LossGradient(OldSteps):
-    """``loss, g = gradient(x)``: the objective's value and its gradient with respect to the
-    (preprocessed) input picture ``x``, computed whole or, given ``tile_size``, in tiles seen with
-    ``margin`` pixels of context. Compiled once for any picture (and tile) size."""
-
-    def __init__(self, backbone, objective):
-        self.backbone = backbone
-        self.objective = objective
-        self.extractor = feature_extractor(backbone, objective.layers)
-        self.whole = tf.function(self.loss_and_gradient, input_signature=[_IMAGE])
-        self.tiled = tf.function(self.tiled_loss_and_gradient, input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT])
-
-    def loss_and_gradient(self, x):
-        """(loss, gradient) of one picture, traced inside the caller's graph."""
-        x = tf.convert_to_tensor(x, tf.float32)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            outputs = self.extractor(x[tf.newaxis], training=False)
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]
-            loss = self.objective(dict(zip(self.objective.layers, outputs)))
-        return loss, tape.gradient(loss, x)
-
-    def tiled_loss_and_gradient(self, x, rows, cols, margin):
-        """(loss, gradient) put together tile by tile: see ``dreamlib.tiles.gradient_by_tiles``."""
-        return gradient_by_tiles(x, self.loss_and_gradient, rows, cols, margin, self.objective.area_power)
-
-    def __call__(self, x, tile_size=0, margin=0):
-        x = tf.convert_to_tensor(x, tf.float32)
-        if needs_tiles(x.shape[:2], tile_size):
-            loss, gradient = self.tiled(x, *tile_grid(x.shape[:2], tile_size), tf.constant(margin, tf.int32))
-        else:
-            loss, gradient = self.whole(x)
-        return float(loss), gradient
-
-
-# --- step rules: rule(params, gradient, state, knobs) -> (params, state) --------------------------
-
-def normalize_gradient(gradient, method="mean_abs"):
-    """Scale a gradient so the step size means the same at every layer and image size.
-
-    ``mean_abs``: g / max(mean|g|, 1e-7) (articles A, C, D); ``std``: g / (std(g) + 1e-8)
-    (article B); ``l2``: g / max(||g||₂ / √n, 1e-7), the L2 norm scaled by the pixel count.
-    """
-    if method == "std":
-        return gradient / (tf.math.reduce_std(gradient) + 1e-8)
-    if method == "l2":
-        rms = tf.norm(tf.reshape(gradient, [-1])) / tf.sqrt(tf.cast(tf.size(gradient), gradient.dtype))
-        return gradient / tf.maximum(rms, 1e-7)
-    return gradient / tf.maximum(tf.reduce_mean(tf.abs(gradient)), 1e-7)  # "mean_abs"
-
-
-def normalized_step(normalize="mean_abs", low=-np.inf, high=np.inf):
-    """DeepDream's step: x + step_size * normalised g, clipped to the network's input range.
-
-    ``knobs["step_size"]`` is the step; the rule keeps no state.
-    """
-    def rule(x, gradient, state, knobs):
-        moved = x + knobs["step_size"] * normalize_gradient(gradient, normalize)
-        return tf.clip_by_value(moved, low, high), state
-
-    rule.start = lambda params: ()
-    return rule
-
+# --- step rules: rule(params, gradient, state, knobs) -> (params, state); DeepDream's is
+# ``dreamlib.ascent.normalized_step`` ----------------------------------------------------------
 
 def adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     """Adam, uphill: Keras' ``Adam`` minimising -loss, written out. ``knobs["learning_rate"]``.
@@ -123,18 +61,6 @@ def adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7):
 def generator(seed=None):
     """The random generator the transforms draw from: seeded, or from fresh entropy when ``seed`` is None."""
     return tf.random.Generator.from_seed(np.random.SeedSequence().entropy % 2**63 if seed is None else int(seed))
-
-
-def roll(max_shift):
-    """Roll the picture (wrapping around) by a random (dy, dx), each in [-max_shift, max_shift].
-
-    Works on one picture (h, w, c) or a batch; ``max_shift`` may be a tensor (a knob).
-    """
-    def transform(images, rng):
-        shift = rng.uniform([2], -max_shift, max_shift + 1, dtype=tf.int32)
-        return tf.roll(images, shift, axis=[-3, -2])
-
-    return transform
 
 
 def whole_or_tiled(lossgrad):

@@ -29,6 +29,18 @@ def pad(width, value=0.5):
     return transform
 
 
+def roll(max_shift):
+    """Roll the picture (wrapping around) by a random (dy, dx), each in [-max_shift, max_shift].
+
+    Works on one picture (h, w, c) or a batch; ``max_shift`` may be a tensor (a knob).
+    """
+    def transform(images, rng):
+        shift = rng.uniform([2], -max_shift, max_shift + 1, dtype=tf.int32)
+        return tf.roll(images, shift, axis=[-3, -2])
+
+    return transform
+
+
 def jitter(shift):
     """Cut a random window ``shift`` pixels smaller on each axis: a random shift of 0..shift."""
 
