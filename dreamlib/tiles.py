@@ -135,9 +135,15 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0):
 def random_shift(max_shift, rng):
     """A random (dy, dx), each in [-max_shift, max_shift], both ends included.
 
+    ``rng``: a NumPy generator, or a ``tf.random.Generator``, drawn from exactly as a dream's roll
+    (``dreamlib.transforms.roll``) draws: the first roll of a dream with seed s is
+    ``random_shift(jitter, dreamlib.render.generator(s))``.
     google/deepdream's jitter draws the same range; the TF tutorial's roll (article B) draws from
     [-max_shift, max_shift), one value fewer, which makes no difference to where seams fall.
     """
+    if isinstance(rng, tf.random.Generator):
+        dy, dx = rng.uniform([2], -max_shift, max_shift + 1, dtype=tf.int32).numpy()
+        return int(dy), int(dx)
     if max_shift <= 0:
         return 0, 0
     dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)
