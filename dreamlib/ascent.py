@@ -83,5 +83,3 @@ def normalized_step(normalize="mean_abs", low=-np.inf, high=np.inf):
     rule.start = lambda params: ()
     return rule
 
-
-from dreamlib.old_engine import ascend_in_chunks, gradient_ascent  # noqa: E402,F401 (until no notebook names them)

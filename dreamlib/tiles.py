@@ -21,7 +21,7 @@ import math
 
 import tensorflow as tf
 
-from dreamlib.old_engine import random_roll, rolled_gradient, tiled_gradient  # noqa: F401 (until no notebook names them)
+from dreamlib.old_engine import random_roll  # noqa: F401 (until no notebook names it)
 
 STRIDE = 32   # the networks' total stride: tiles and windows that start on its multiples see the image's grid
 

@@ -28,7 +28,6 @@ from dreamlib.errors import DreamlibError
 from dreamlib.models import feature_extractor
 from dreamlib.objectives import INPUT, Objective, channel
 from dreamlib.parameterize import PARAMETERIZATIONS
-from dreamlib.old_engine import make_step  # noqa: F401 (until no notebook names it)
 from dreamlib.render import Loop, adam, generator
 from dreamlib.transforms import compose, crop_or_pad_to, standard_transforms
 

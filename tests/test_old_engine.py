@@ -1,47 +1,32 @@
-"""The old engine's names that notebooks still use run on the render loop (delete with dreamlib.old_engine)."""
+"""The old engine's names that notebooks still use (delete with dreamlib.old_engine)."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from dreamlib import old_engine
-from dreamlib.ascent import LossGradient, gradient_ascent
-from dreamlib.objectives import mean_activation, sum_of_squares
-from dreamlib.tiles import rolled_gradient, tiled_gradient
+from dreamlib.ascent import LossGradient
+from dreamlib.dream import Dreamer, DreamSettings
+from dreamlib.tiles import random_roll
 from tests.conftest import rng_image
 
 
-@pytest.fixture(scope="module")
-def lossgrad(random_mobilenet_v2):
-    return LossGradient(random_mobilenet_v2, sum_of_squares("block_1_expand_relu"))
+def test_random_roll_is_undone_exactly():
+    x = tf.constant(rng_image((20, 30)))
+    rolled, (dy, dx) = random_roll(x, 10, np.random.default_rng(3))
+    assert (dy, dx) != (0, 0)
+    assert np.array_equal(tf.roll(rolled, (-dy, -dx), axis=[0, 1]).numpy(), x.numpy())
 
 
-def test_gradient_ascent_and_step_climb_and_stay_valid(lossgrad, random_mobilenet_v2):
-    x = tf.constant(random_mobilenet_v2.preprocess(rng_image((48, 48))))
-    out, losses, stopped = gradient_ascent(x, lossgrad, lambda x, g, s: lossgrad.step(x, g, s), 4, 0.05)
-    assert not stopped and len(losses) == 4 and losses[-1] > losses[0]
-    assert out.numpy().min() >= -1 and out.numpy().max() <= 1
-    assert lossgrad.tracing_count() == 1
-
-
-def test_tiled_and_rolled_gradients_are_the_loss_gradients(random_mobilenet_v2):
-    lossgrad = LossGradient(random_mobilenet_v2, mean_activation("block_1_expand_relu"))
-    x = random_mobilenet_v2.preprocess(rng_image((96, 64)))
-    loss, g = tiled_gradient(x, lossgrad, 48, margin=16)
-    ours = lossgrad(x, 48, 16)
-    assert loss == ours[0] and np.array_equal(g.numpy(), ours[1].numpy())
-    _, plain = lossgrad(x)
-    assert np.array_equal(rolled_gradient(x, lossgrad, None, 0)[1].numpy(), plain.numpy())
+def test_tracing_count_counts_the_dream_loop(random_mobilenet_v2, cat):
+    dreamer = Dreamer(objective={"block_1_expand_relu": 1.0}, backbone=random_mobilenet_v2)
+    for octaves in (1, 2):
+        dreamer.dream(cat, DreamSettings(steps=1, octaves=octaves, tile_size=64), progress=False)
+    assert dreamer.gradient.tracing_count() == 1
 
 
 def test_every_legacy_name_is_there():
-    import dreamlib.ascent
     import dreamlib.tiles
-    import dreamlib.visualize
 
-    modules = {"gradient_ascent": dreamlib.ascent, "ascend_in_chunks": dreamlib.ascent,
-               "tiled_gradient": dreamlib.tiles, "rolled_gradient": dreamlib.tiles, "random_roll": dreamlib.tiles,
-               "make_step": dreamlib.visualize}
     for name in old_engine.LEGACY:
         owner, _, attribute = name.rpartition(".")
-        assert hasattr(LossGradient if owner else modules[name], attribute or name), name
+        assert hasattr(LossGradient if owner else dreamlib.tiles, attribute or name), name
