@@ -251,3 +251,15 @@ def test_checks_imported_before_a_hidden_test_reimported_the_package_still_work(
                                                           hint="h")] + module.EXERCISES[:1])
     assert check_exercise("99_ex2", "mixed3") is True       # the check_exercise imported at this file's top
     assert check_exercise("99_ex1", right) is True
+
+
+def test_dreamlibs_own_method_called_inside_a_compiled_function_is_still_noticed():
+    @tf.function  # autograph copies normalize_gradient into a file of its own when it traces this
+    def compiled_cheat(g):
+        return ascent.normalize_gradient(g)
+
+    def cheat(g):
+        return compiled_cheat(tf.constant(g)).numpy()
+
+    with pytest.raises(AssertionError, match="calls dreamlib's own ascent.normalize_gradient"):
+        grade("99_ex1", {"normalized": cheat}, seed=3)
