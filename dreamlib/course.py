@@ -26,6 +26,9 @@ NOTEBOOK_NETWORKS = {
     "05_guided_dreams": (("resnet50", False), ("mobilenet_v2", False)),
     "06_dcgan": (),  # trains its own networks: no pretrained weights (its data: NOTEBOOK_DATA)
 }
+# networks a notebook does without when their weights are missing: it dreams on the bundled
+# MobileNetV2 instead and shows one picture of a labelled untrained stand-in
+FALLBACK_NETWORKS = {"02_vgg19_two_layer_dream": ("vgg19",), "03_inception_octaves": ("inception_v3",)}
 # the data sets each notebook reads (dreamlib.data); the others read none
 NOTEBOOK_DATA = {"06_dcgan": ("fashion_mnist",)}
 
@@ -122,7 +125,7 @@ class Readiness:
         return all(state != "missing" for _, state in self.states)
 
 
-def _verdict(states, allow_random):
+def _verdict(states, allow_random, fallbacks=()):
     if not states:
         return "needs no pretrained weights"
     missing = [need for need, state in states if state == "missing"]
@@ -132,6 +135,9 @@ def _verdict(states, allow_random):
         return f"ready: every network has real ImageNet weights{note}"
     files = ", ".join(need.file.name for need in missing)
     networks = " and ".join(dict.fromkeys(need.model for need in missing))  # each once, in order
+    if all(need.model in fallbacks for need in missing):
+        return (f"runs to the end: without {networks}'s weights it dreams on the bundled mobilenet_v2 and "
+                f"shows one labelled UNTRAINED {networks} picture; for real weights import {files}")
     if allow_random and all(need.model != "classes" for need in missing):
         return (f"runs, with an UNTRAINED stand-in (random weights, labelled on every picture) for "
                 f"{networks}; for real weights import {files}")
@@ -150,7 +156,7 @@ def readiness(allow_random=None):
     for notebook in NOTEBOOK_NETWORKS:
         states = [(need, models.weights_state(need.file)) for need in needs(notebook)]
         found = tuple(data_state(kind) for kind in NOTEBOOK_DATA.get(notebook, ()))
-        verdict = "; ".join([_verdict(states, allow_random)] + [f"data: {d.note}" for d in found])
+        verdict = "; ".join([_verdict(states, allow_random, FALLBACK_NETWORKS.get(notebook, ()))] + [f"data: {d.note}" for d in found])
         result.append(Readiness(notebook, states, verdict, found))
     return result
 

@@ -46,7 +46,11 @@ def test_on_an_empty_cache_the_bundled_networks_are_ready_and_the_big_ones_are_n
         "vgg19 (features)": "missing", "ImageNet class names": "bundled"}
     assert first.verdict == ("runs up to its first vgg19 cell, which stops with a one-line message; "
                              "import vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    assert found["03_inception_octaves"].verdict.startswith("runs up to its first inception_v3 cell, which stops")
+    assert found["03_inception_octaves"].verdict.startswith(
+        "runs to the end: without inception_v3's weights it dreams on the bundled mobilenet_v2 and shows one "
+        "labelled UNTRAINED inception_v3 picture; for real weights import inception_v3_")
+    assert found["02_vgg19_two_layer_dream"].verdict.startswith("runs to the end: without vgg19's weights")
+    assert found["04_tiling_big_images"].verdict.startswith("runs up to its first inception_v3 cell, which stops")
     allowed = {r.notebook: r.verdict for r in course.readiness(allow_random=True)}
     assert allowed["05_guided_dreams"].startswith("runs, with an UNTRAINED stand-in (random weights, "
                                                   "labelled on every picture) for resnet50")
@@ -105,7 +109,7 @@ def test_weights_list_offline_names_the_course_files_and_what_happens(empty_cach
     assert re.search(r"bundled\s+mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5\s+"
                      r"notebooks 01, 02, 03, 04, 05", out)
     assert re.search(r"missing\s+resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5\s+notebooks 05", out)
-    assert "02_vgg19_two_layer_dream" in out and "runs up to its first vgg19 cell" in out
+    assert "02_vgg19_two_layer_dream" in out and "without vgg19's weights it dreams on the bundled" in out
     assert main(["weights", "list", "--missing"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == NON_BUNDLED

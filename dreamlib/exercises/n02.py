@@ -89,7 +89,7 @@ EXERCISES = [
         rtol=1e-4,
         hint="section 5's two formulas: the loss at the image you were given, then one step of "
              "step_size along the gradient divided by max(mean |g|, 1e-7); no clipping here.",
-        forbidden=("dreamlib.dream", "dreamlib.ascent", "dreamlib.objectives"),
+        forbidden=("dreamlib.dream", "dreamlib.ascent", "dreamlib.objectives", "dreamlib.render"),
         diagnose=_diagnose_step,
         trials=3,
     ),

@@ -75,7 +75,7 @@ EXERCISES = [
         rtol=1e-4,
         hint="the exercise's formula, smallest octave first: enlarge the dream, add what the original "
              "lost by its trip through the previous octave's size, then run the octave.",
-        forbidden=("dreamlib.dream", "dreamlib.octaves"),
+        forbidden=("dreamlib.dream", "dreamlib.octaves", "dreamlib.render"),
         trials=3,
     ),
     Question(

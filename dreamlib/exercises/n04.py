@@ -102,7 +102,7 @@ EXERCISES = [
         rtol=1e-4,
         hint="go through section 3's three steps again: which part of each window's gradient you keep, "
              "its size, and which way the gradient is rolled back.",
-        forbidden=("dreamlib.dream", "dreamlib.ascent"),
+        forbidden=("dreamlib.dream", "dreamlib.ascent", "dreamlib.render"),
         run=_without_dreamlibs_tiles,
     ),
     Implementation(

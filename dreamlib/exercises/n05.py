@@ -75,7 +75,7 @@ EXERCISES = [
         rtol=1e-4,
         hint="section 3's steps: one row per dream position, dot products with every guide vector, the best "
              "guide vector for each dream position, then the mean of the products.",
-        forbidden=("dreamlib.guided", "dreamlib.dream", "dreamlib.ascent"),
+        forbidden=("dreamlib.guided", "dreamlib.dream", "dreamlib.ascent", "dreamlib.render"),
         run=_loss_and_gradient,
     ),
     Implementation(
