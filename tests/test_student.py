@@ -141,24 +141,28 @@ def test_edits_made_to_a_student_notebook_can_be_carried_back_to_its_source(tmp_
 
 
 def test_submissions_are_recognised_by_their_exercise_cells(tmp_path):
-    assignments = [p.stem for p in SOURCES]
+    assignments = grade.course_assignments()
     renamed = tmp_path / "Copy of lab (1).ipynb"
     renamed.write_text((ROOT / "notebooks" / SOURCES[2].name).read_text())
     stray = tmp_path / "scratch.ipynb"
     stray.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}))
-    assert grade.course_notebook(renamed, assignments) == SOURCES[2].stem
-    assert grade.course_notebook(stray, assignments) is None
+    assert grade.identify(renamed, grade.read_notebook(renamed)[0], assignments) == SOURCES[2].stem
+    assert grade.identify(stray, grade.read_notebook(stray)[0], assignments) is None
     broken = tmp_path / "04_tiling_big_images.ipynb"
     broken.write_text("{ not json")
-    assert grade.course_notebook(broken, assignments) is None
+    nb, why = grade.read_notebook(broken)
+    assert nb is None and why.startswith("not a readable notebook (not JSON")
+    assert grade.identify(broken, nb, assignments) == "04_tiling_big_images"   # its student keeps a row: 0, and why
 
 
 def test_score_table_has_a_row_per_student_and_a_column_per_exercise(tmp_path):
-    table = {"bo": {("01", 1): (2.0, 2.0), ("01", 2): (0.0, 1.0)}, "al": {("02", 1): (1.0, 1.0)}}
-    rows = list(csv_rows(grade.write_csv(table, tmp_path / "grades.csv")))
-    assert rows[0] == ["student", "01 ex1", "01 ex2", "02 ex1", "total"]
-    assert rows[1] == ["(max points)", "2", "1", "1", "4"]
-    assert rows[2:] == [["al", "", "", "1", "1"], ["bo", "2", "0", "", "2"]]
+    book = grade.GradeBook(students=["al", "bo"], columns={("01", 1): 2.0, ("01", 2): 1.0, ("02", 1): 1.0},
+                           score={"bo": {("01", 1): 2.0, ("01", 2): 0.0}, "al": {("02", 1): 1.0}},
+                           reasons={"al": ["01: not handed in"], "bo": []})
+    rows = list(csv_rows(grade.write_csv(book, tmp_path / "grades.csv")))
+    assert rows[0] == ["student", "01 ex1", "01 ex2", "02 ex1", "total", "reason"]
+    assert rows[1] == ["(max points)", "2", "1", "1", "4", ""]
+    assert rows[2:] == [["al", "0", "0", "1", "1", "01: not handed in"], ["bo", "2", "0", "0", "2", ""]]
 
 
 def test_grading_a_folder_without_notebooks_says_what_it_needs(tmp_path, capsys):
