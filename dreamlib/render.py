@@ -182,7 +182,7 @@ class Loop:
                     if progress is not None:
                         progress.update(1)
                         progress.set_postfix(loss=f"{loss:.4g}", refresh=False)
-                    stop = (on_step is not None and on_step(step, loss) is False) or stop
+                    stop = stop or (on_step is not None and on_step(step, loss) is False)  # none after a stop
                 stop = (on_chunk is not None and on_chunk(params, len(losses)) is False) or stop
         except KeyboardInterrupt:  # during a chunk: it is dropped; after it: it is kept, with its losses
             return Run(params, state, losses, interrupted=True, by_keyboard=True)
