@@ -31,7 +31,8 @@ class LossGradient(OldSteps):
         self.objective = objective
         self.extractor = feature_extractor(backbone, objective.layers)
         self.whole = tf.function(self.loss_and_gradient, input_signature=[_IMAGE])
-        self.tiled = tf.function(self.tiled_loss_and_gradient, input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT])
+        self.tiled = tf.function(self.tiled_loss_and_gradient,
+                                 input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT, _COUNT])
 
     def loss_and_gradient(self, x):
         """(loss, gradient) of one picture, traced inside the caller's graph."""
@@ -44,14 +45,31 @@ class LossGradient(OldSteps):
             loss = self.objective(dict(zip(self.objective.layers, outputs)))
         return loss, tape.gradient(loss, x)
 
-    def tiled_loss_and_gradient(self, x, rows, cols, margin):
-        """(loss, gradient) put together tile by tile: see ``dreamlib.tiles.gradient_by_tiles``."""
-        return gradient_by_tiles(x, self.loss_and_gradient, rows, cols, margin, self.objective.area_power)
+    def windows_loss_and_gradient(self, windows):
+        """Each window's loss (b,) and gradient, for a batch of windows (b, height, width, 3)."""
+        windows = tf.convert_to_tensor(windows, tf.float32)
+        layers = self.objective.layers
+        with tf.GradientTape() as tape:
+            tape.watch(windows)
+            outputs = self.extractor(windows, training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]
+            losses = tf.map_fn(lambda acts: tf.cast(self.objective(dict(zip(layers, [a[tf.newaxis] for a in acts]))),
+                                                    tf.float32), tuple(outputs), fn_output_signature=tf.float32)
+            total = tf.reduce_sum(losses)  # windows do not interact: each gets its own loss's gradient
+        return losses, tape.gradient(total, windows)
 
-    def __call__(self, x, tile_size=0, margin=0):
+    def tiled_loss_and_gradient(self, x, rows, cols, margin, batch=1):
+        """(loss, gradient) put together tile by tile, ``batch`` windows at a time: see
+        ``dreamlib.tiles.gradient_by_tiles``."""
+        return gradient_by_tiles(x, self.windows_loss_and_gradient, rows, cols, margin, self.objective.area_power,
+                                 batch)
+
+    def __call__(self, x, tile_size=0, margin=0, batch=1):
         x = tf.convert_to_tensor(x, tf.float32)
         if needs_tiles(x.shape[:2], tile_size):
-            loss, gradient = self.tiled(x, *tile_grid(x.shape[:2], tile_size), tf.constant(margin, tf.int32))
+            loss, gradient = self.tiled(x, *tile_grid(x.shape[:2], tile_size), tf.constant(margin, tf.int32),
+                                        tf.constant(batch, tf.int32))
         else:
             loss, gradient = self.whole(x)
         return float(loss), gradient

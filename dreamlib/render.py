@@ -67,7 +67,8 @@ def whole_or_tiled(lossgrad):
     """The dream's gradient part: tiles when the knobs carry ``rows``, ``cols`` and ``margin``."""
     def gradient(seen, picture, knobs):
         if "rows" in knobs:
-            loss, g = lossgrad.tiled_loss_and_gradient(seen, knobs["rows"], knobs["cols"], knobs["margin"])
+            loss, g = lossgrad.tiled_loss_and_gradient(seen, knobs["rows"], knobs["cols"], knobs["margin"],
+                                                       knobs["batch"])
         else:
             loss, g = lossgrad.loss_and_gradient(seen)
         return loss, g, None
@@ -216,10 +217,11 @@ def dream_loop(lossgrad, normalize="mean_abs", seed=None):
     return loop
 
 
-def dream_knobs(shape, step_size, jitter, tile_size=0, margin=0):
-    """The knobs of one octave of a dream on a picture of ``shape``: tile cuts only when it needs tiles."""
+def dream_knobs(shape, step_size, jitter, tile_size=0, margin=0, batch=1):
+    """The knobs of one octave of a dream on a picture of ``shape``: tile cuts only when it needs tiles
+    (and how many windows go through the network at once)."""
     knobs = {"step_size": np.float32(step_size), "jitter": np.int32(jitter)}
     if needs_tiles(shape, tile_size):
         rows, cols = tile_grid(shape, tile_size)
-        knobs.update(rows=rows, cols=cols, margin=np.int32(margin))
+        knobs.update(rows=rows, cols=cols, margin=np.int32(margin), batch=np.int32(batch))
     return knobs

@@ -51,28 +51,43 @@ def tile_slices(shape, tile_size):
             for r0, r1 in zip(rows, rows[1:]) for c0, c1 in zip(cols, cols[1:])]
 
 
-def window(start, stop, length, margin):
+def window_length(cuts, length, margin):
+    """The one window length of a side cut at ``cuts``: every tile fits with ``margin`` pixels of context.
+
+    All windows of a side have this length, so windows of equal size can go through the network
+    together (``batch``). It is the longest tile grown by its margins from a start on the stride,
+    made congruent to the image's length modulo ``STRIDE`` (a "same"-padded strided convolution,
+    as in MobileNet, pads odd and even sizes differently), and never longer than the image.
+    Python lists or tensors; without a margin there is no one length (the window is the tile): 0.
+    """
+    cuts = tf.convert_to_tensor(cuts, tf.int32)
+    needed = tf.reduce_max(cuts[1:] + margin - tf.maximum((cuts[:-1] - margin) // STRIDE * STRIDE, 0))
+    return tf.where(margin > 0, tf.minimum(needed + (length - needed) % STRIDE, length), 0)
+
+
+def window(start, stop, length, margin, size):
     """(first, last) pixel of the window around tile ``start:stop`` on a side of ``length`` pixels.
 
-    The tile grows by ``margin`` on both sides, cut back at the image's edges. Then the window is
-    made to see the image's own pixel grid: it starts on a multiple of ``STRIDE``, and its length
-    is the image's modulo ``STRIDE`` (a "same"-padded strided convolution, as in MobileNet, pads
-    odd and even sizes differently). Python numbers or tensors; no margin, no change.
+    The window (``size`` pixels: ``window_length``) starts ``margin`` pixels before the tile,
+    moved back onto a multiple of ``STRIDE`` so that it sees the image's own pixel grid, and slides
+    inward at the image's edges (an edge tile gets more context on its inner side, the same size).
+    Python numbers or tensors; no margin, no change: the window is the tile.
     """
-    first = tf.maximum((start - margin) // STRIDE * STRIDE, 0)
-    wanted = stop + margin - first
-    last = tf.minimum(first + wanted + (length - wanted) % STRIDE, length)
-    return tf.where(margin > 0, first, start), tf.where(margin > 0, last, stop)
+    first = tf.clip_by_value((start - margin) // STRIDE * STRIDE, 0, tf.maximum(length - size, 0))
+    return tf.where(margin > 0, first, start), tf.where(margin > 0, first + size, stop)
 
 
 def tile_windows(shape, tile_size, margin):
     """[(tile, window)] slice pairs: each tile of ``tile_slices`` and the window the network sees."""
-    def grow(part, length):
-        first, last = window(part.start, part.stop, length, margin)
+    rows, cols = tile_edges(shape[0], tile_size), tile_edges(shape[1], tile_size)
+    sizes = [int(window_length(cuts, length, margin)) for cuts, length in ((rows, shape[0]), (cols, shape[1]))]
+
+    def grow(part, length, size):
+        first, last = window(part.start, part.stop, length, margin, size)
         return slice(int(first), int(last))
 
-    return [((rows, cols), (grow(rows, shape[0]), grow(cols, shape[1])))
-            for rows, cols in tile_slices(shape, tile_size)]
+    return [((r, c), (grow(r, shape[0], sizes[0]), grow(c, shape[1], sizes[1])))
+            for r, c in tile_slices(shape, tile_size)]
 
 
 def needs_tiles(shape, tile_size):
@@ -88,11 +103,14 @@ def tile_grid(shape, tile_size):
             tf.constant(tile_edges(shape[1], tile_size), tf.int32))
 
 
-def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0):
+def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0, batch=1):
     """(loss, gradient) of image ``x`` put together tile by tile; runs eagerly and compiled.
 
-    Tile (i, j) spans ``rows[i]:rows[i+1]`` x ``cols[j]:cols[j+1]``; ``gradient_fn`` sees it with
+    Tile (i, j) spans ``rows[i]:rows[i+1]`` x ``cols[j]:cols[j+1]``; the network sees it with
     ``margin`` pixels of context (see ``window``) and only the tile's part of the gradient is kept.
+    With a margin every window has one size, and up to ``batch`` of them go through the network
+    together: ``gradient_fn(windows)`` takes a batch (b, height, width, 3) and returns each
+    window's loss (b,) and gradient (without a margin, one tile at a time).
     Most objectives are means over a layer (``area_power`` 0), so a window's gradient is larger
     than the whole image's by (image / window) pixels: each is scaled back by its window's share
     of the image, which makes the pieces agree in size. The loss is the tiles' losses weighted by
@@ -103,20 +121,32 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0):
     """
     height, width = tf.shape(x)[0], tf.shape(x)[1]
     area = tf.cast(height * width, tf.float32)
+    across = tf.size(cols) - 1
+    count = (tf.size(rows) - 1) * across
+    sizes = window_length(rows, height, margin), window_length(cols, width, margin)
+    batch = tf.where(margin > 0, tf.maximum(tf.cast(batch, tf.int32), 1), 1)  # one size only with a margin
+
+    def place(t):
+        """Tile ``t`` (row-major): its rows, columns and its window's."""
+        i, j = t // across, t % across
+        top, bottom, left, right = rows[i], rows[i + 1], cols[j], cols[j + 1]
+        return (top, bottom, left, right) + window(top, bottom, height, margin, sizes[0]) \
+            + window(left, right, width, margin, sizes[1])
 
     total = tf.constant(0.0)
-    strips = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
-    for i in tf.range(tf.size(rows) - 1):
-        top, bottom = rows[i], rows[i + 1]
-        above, below = window(top, bottom, height, margin)
-        pieces = tf.TensorArray(tf.float32, size=tf.size(cols) - 1, infer_shape=False)
-        for j in tf.range(tf.size(cols) - 1):
-            left, right = cols[j], cols[j + 1]
-            before, after = window(left, right, width, margin)
-            loss, g = gradient_fn(x[above:below, before:after])
+    pieces = tf.TensorArray(tf.float32, size=count, infer_shape=False)
+    for first in tf.range(0, count, batch):
+        taken = tf.minimum(batch, count - first)
+        windows = tf.TensorArray(tf.float32, size=taken)
+        for k in tf.range(taken):
+            _, _, _, _, above, below, before, after = place(first + k)
+            windows = windows.write(k, x[above:below, before:after])
+        losses, grads = gradient_fn(windows.stack())
+        for k in tf.range(taken):
+            top, bottom, left, right, above, below, before, after = place(first + k)
             window_share = tf.cast((below - above) * (after - before), tf.float32) / area
             tile_share = tf.cast((bottom - top) * (right - left), tf.float32) / area
-            loss = tf.cast(loss, tf.float32)
+            loss, g = tf.cast(losses[k], tf.float32), grads[k]
             if area_power:  # value = S ** power for a sum S over positions: tiles add up S instead
                 total += loss ** (1 / area_power) * tile_share / window_share
                 g = g * loss ** ((1 - area_power) / area_power) / area_power  # the gradient of S
@@ -124,8 +154,13 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0):
                 total += loss * tile_share
                 g = g * window_share
             kept = g[top - above:bottom - above, left - before:right - before]
-            pieces = pieces.write(j, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
-        strips = strips.write(i, tf.transpose(pieces.concat(), [1, 0, 2]))
+            pieces = pieces.write(first + k, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
+    strips = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
+    for i in tf.range(tf.size(rows) - 1):
+        strip = tf.TensorArray(tf.float32, size=across, infer_shape=False)
+        for j in tf.range(across):
+            strip = strip.write(j, pieces.read(i * across + j))
+        strips = strips.write(i, tf.transpose(strip.concat(), [1, 0, 2]))
     gradient = tf.reshape(strips.concat(), tf.shape(x))  # the shape, known to the compiler
     if area_power:  # back from S to S ** power, with the whole picture's S
         return total ** area_power, gradient * area_power * total ** (area_power - 1)

@@ -31,12 +31,16 @@ def test_no_sliver_tiles_at_the_edge():
 
 @pytest.mark.parametrize("shape,tile,margin", [((1030, 700), 512, 64), ((171, 256), 64, 32), ((97, 45), 32, 5)])
 def test_windows_hold_the_margin_and_see_the_images_grid(shape, tile, margin):
-    for (rows, cols), (wrows, wcols) in tile_windows(shape, tile, margin):
+    pairs = tile_windows(shape, tile, margin)
+    for side, length in enumerate(shape):
+        lengths = {window[side].stop - window[side].start for _, window in pairs}
+        assert len(lengths) == 1   # one window size: windows can go through the network together
+        size = lengths.pop()
+        assert size == length or (size % 32 == length % 32 and size <= tile + 2 * margin + 2 * 31)
+    for (rows, cols), (wrows, wcols) in pairs:
         for part, grown, length in ((rows, wrows, shape[0]), (cols, wcols, shape[1])):
             assert grown.start <= max(part.start - margin, 0) and grown.stop >= min(part.stop + margin, length)
-            assert grown.start % 32 == 0 and grown.start > part.start - margin - 32   # on the stride
-            assert grown.stop == length or (grown.stop - grown.start) % 32 == length % 32
-            assert grown.stop < part.stop + margin + 32
+            assert grown.start % 32 == 0 and 0 <= grown.start and grown.stop <= length   # on the stride
     assert tile_windows(shape, tile, 0) == [(t, t) for t in tile_slices(shape, tile)]
 
 
@@ -60,10 +64,19 @@ def test_the_gradient_comes_back_through_a_roll_without_a_hand_roll_back():
     assert np.array_equal(tape.gradient(loss, x).numpy(), tf.roll(weights, (-shift[0], -shift[1]), axis=[0, 1]).numpy())
 
 
-def tiled(x, gradient_fn, tile_size, margin, area_power=0.0):
+def one_by_one(gradient_fn):
+    """A batch's (losses, gradients) from a function of one window (eager)."""
+    def batched(windows):
+        results = [gradient_fn(w) for w in tf.unstack(windows)]
+        return tf.stack([tf.cast(loss, tf.float32) for loss, _ in results]), tf.stack([g for _, g in results])
+    return batched
+
+
+def tiled(x, gradient_fn, tile_size, margin, area_power=0.0, batch=1):
     """(loss, gradient) of ``x`` in tiles of ``tile_size`` with ``margin``, run eagerly."""
     x = tf.convert_to_tensor(x, tf.float32)
-    return gradient_by_tiles(x, gradient_fn, *tile_grid(x.shape[:2], tile_size), tf.constant(margin), area_power)
+    return gradient_by_tiles(x, one_by_one(gradient_fn), *tile_grid(x.shape[:2], tile_size), tf.constant(margin),
+                             area_power, batch)
 
 
 def rolled(x, gradient_fn, tile_size, shift, rng, margin):
@@ -155,3 +168,28 @@ def test_tiles_scale_a_norm_objective_like_the_whole_picture(random_mobilenet_v2
     _, as_mean = LossGradient(random_mobilenet_v2, norm)(x, 256, margin=MARGIN)
     assert relative_error(tiled, whole) < 0.05 < relative_error(as_mean, whole)
     assert abs(tiled_loss - float(whole_loss)) < 0.05 * float(whole_loss)
+
+
+@pytest.mark.parametrize("batch", [2, 3, 16])
+def test_windows_in_batches_give_the_same_gradient_as_one_at_a_time(random_mobilenet_v2, batch):
+    # equal windows go through the network together; each keeps its own loss and gradient
+    gradient = LossGradient(random_mobilenet_v2, weighted_layers(random_mobilenet_v2.spec.default_layers, "mean"))
+    x = random_mobilenet_v2.preprocess(resize_image(load_image("astronaut"), (300, 230)))
+    loss, one = gradient(x, 96, margin=32)
+    batched_loss, together = gradient(x, 96, margin=32, batch=batch)
+    assert np.isclose(loss, batched_loss, rtol=1e-5)
+    assert relative_error(together, one) < 1e-5
+
+
+def test_a_norm_objective_in_batches_is_scaled_like_one_at_a_time(random_mobilenet_v2):
+    x = random_mobilenet_v2.preprocess(resize_image(load_image("astronaut"), (300, 230)))
+    gradient = LossGradient(random_mobilenet_v2, weighted_layers(random_mobilenet_v2.spec.default_layers, "l2"))
+    (loss, one), (batched_loss, together) = gradient(x, 96, margin=32), gradient(x, 96, margin=32, batch=4)
+    assert np.isclose(loss, batched_loss, rtol=1e-5) and relative_error(together, one) < 1e-5
+
+
+def test_without_a_margin_tiles_of_unequal_size_go_one_at_a_time(random_mobilenet_v2):
+    gradient = LossGradient(random_mobilenet_v2, mean_activation("block_1_expand_relu"))
+    x = random_mobilenet_v2.preprocess(rng_image((100, 70)))
+    (loss, one), (batched_loss, together) = gradient(x, 48, margin=0), gradient(x, 48, margin=0, batch=4)
+    assert loss == batched_loss and np.array_equal(one.numpy(), together.numpy())
