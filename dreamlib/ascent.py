@@ -8,13 +8,15 @@ network's objective with respect to its input (whole, or in seamless tiles), and
 step rule, ``normalized_step``, with its three normalisations (``normalize_gradient``).
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
 from dreamlib.knobs import NORMALIZATIONS  # noqa: F401 (the methods normalize_gradient knows)
 from dreamlib.models import feature_extractor
 from dreamlib.old_engine import OldSteps  # old entry points notebooks still name: see dreamlib.old_engine
-from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid
+from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid, window_bytes_per_pixel
 
 _IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
 _CUTS = tf.TensorSpec(shape=[None], dtype=tf.int32)
@@ -33,6 +35,11 @@ class LossGradient(OldSteps):
         self.whole = tf.function(self.loss_and_gradient, input_signature=[_IMAGE])
         self.tiled = tf.function(self.tiled_loss_and_gradient,
                                  input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT, _COUNT])
+
+    @functools.cached_property
+    def bytes_per_pixel(self):
+        """Bytes a window of this network holds per pixel, at most: ``dreamlib.tiles.window_bytes_per_pixel``."""
+        return window_bytes_per_pixel(self.extractor)
 
     def loss_and_gradient(self, x):
         """(loss, gradient) of one picture, traced inside the caller's graph."""

@@ -254,7 +254,7 @@ def run_dream(dreamer, image, source, output, dream_settings, args, max_size):
     """Dream with a progress bar (and its time estimate), save atomically, and say where the picture went."""
     from dreamlib.tiles import needs_tiles, tile_slices
 
-    size = dream_settings.tile_size
+    size, _ = dreamer.tiles_for(image.shape[:2], dreamer.settings_for(image, dream_settings))
     tiles = len(tile_slices(image.shape[:2], size)) if needs_tiles(image.shape[:2], size) else 1
     _say(f"dreamlib: dreaming on {source.name} ({image.shape[1]}x{image.shape[0]}"
          f"{f', {tiles} tiles' if tiles > 1 else ''}) with {dreamer.backbone.name}, {dreamer.objective.description}")

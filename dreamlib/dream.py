@@ -20,7 +20,7 @@ from dreamlib.models import get_spec, load_backbone
 from dreamlib.objectives import Objective, weighted_layers
 from dreamlib.octaves import octave_shapes, octave_start, resize
 from dreamlib.render import LossGradient, dream_knobs, dream_loop
-from dreamlib.tiles import needs_tiles, tile_slices
+from dreamlib.tiles import memory_budget, needs_tiles, plan_tiles, tile_slices
 
 
 @dataclass
@@ -37,15 +37,16 @@ class DreamSettings:
     octaves: int = 3                 # a count, or a list of exponents of octave_scale
     octave_scale: float = 1.4        # size ratio between octaves
     lost_detail: bool = True         # reinject the detail lost by shrinking (article D)
-    tile_size: int = 512             # tiles for bigger pictures; 0 never tiles
+    tile_size: int = None            # tiles for bigger pictures; 0 never tiles; None: sized for memory
     tile_margin: int = 64            # context around each tile: no seams
+    memory_budget: int = None        # MiB the tiles may use; None: a quarter of the free memory
     jitter: int = None               # largest random roll; None: the tile size when tiled, else 0
     normalize: str = "mean_abs"      # mean_abs (A, C, D), std (B) or l2
     max_loss: float = None           # stop an octave once the loss passes this
     seed: int = None                 # fixes the random rolls (and random weights)
 
     NAMES = ("steps", "step_size", "octaves", "octave_scale", "lost_detail", "tile_size", "tile_margin",
-             "jitter", "normalize", "max_loss", "seed")
+             "memory_budget", "jitter", "normalize", "max_loss", "seed")
 
     def __post_init__(self):
         self.check()
@@ -152,7 +153,7 @@ def fit_problems(shape, settings, spec):
             octave_shapes(shape[:2], settings.octaves, settings.octave_scale, spec.min_size)
         except DreamlibError as e:
             found.append(str(e))
-    if 0 < settings.tile_size < spec.min_size:
+    if settings.tile_size is not None and 0 < settings.tile_size < spec.min_size:
         found.append(f"tile_size {settings.tile_size} is below {spec.name}'s minimum input of {spec.min_size} px: "
                      f"use 0 (never tile) or at least {spec.min_size}")
     return found
@@ -231,10 +232,11 @@ class Dreamer:
             for index, shape in enumerate(shapes):
                 x = octave_start(x, original, shapes, index, s.lost_detail)
                 bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[1]}x{shape[0]}")  # width x height
-                record.tiles.append(len(tile_slices(shape, s.tile_size)) if needs_tiles(shape, s.tile_size) else 1)
+                tile_size, batch = self.tiles_for(shape, s)
+                record.tiles.append(len(tile_slices(shape, tile_size)) if needs_tiles(shape, tile_size) else 1)
                 step_hook = None if on_step is None else functools.partial(on_step, index)
-                run = loop.run(x, s.steps, dream_knobs(shape, s.step_size, self.jitter(s, shape), s.tile_size,
-                                                       s.tile_margin), max_loss=s.max_loss, on_step=step_hook,
+                run = loop.run(x, s.steps, dream_knobs(shape, s.step_size, self.jitter(s, shape, tile_size), tile_size,
+                                                       s.tile_margin, batch), max_loss=s.max_loss, on_step=step_hook,
                                progress=bar)
                 x = run.params
                 record.losses.append(run.losses)
@@ -264,12 +266,21 @@ class Dreamer:
             raise DreamlibError(problems[0])
         return s
 
-    @staticmethod
-    def jitter(s, shape):
+    def tiles_for(self, shape, s):
+        """(tile_size, windows at once) for an octave of ``shape``: the setting, else sized for the memory
+        budget (``dreamlib.tiles.plan_tiles``); a picture no bigger than 512 px is never tiled by itself."""
+        if s.tile_size is not None:
+            return s.tile_size, 1
+        if max(shape) <= 512:   # fits any budget worth having: no need to measure the network
+            return 0, 1
+        return plan_tiles(shape, s.tile_margin, self.gradient.bytes_per_pixel, memory_budget(s.memory_budget))
+
+    def jitter(self, s, shape, tile_size=None):
         """The largest roll of an octave of ``shape``: the setting, else a tile when tiled (article B)."""
         if s.jitter is not None:
             return s.jitter
-        return s.tile_size if needs_tiles(shape, s.tile_size) else 0
+        tile_size = self.tiles_for(shape, s)[0] if tile_size is None else tile_size
+        return tile_size if needs_tiles(shape, tile_size) else 0
 
     def _to_pixels(self, x, shape):
         """Back to an RGB picture of the input's size (article A resizes back, too)."""

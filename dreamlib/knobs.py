@@ -135,11 +135,15 @@ SETTINGS = (
     Knob("octave_scale", float, 1.4, "size ratio between octaves; article B uses 1.3", low=1, high=4,
          above=True, example=1.4),
     Knob("lost_detail", bool, True, "reinject the detail lost by shrinking, article D's step"),
-    Knob("tile_size", int, 512, "dream pictures bigger than this in tiles; 0 never tiles",
-         low=0, high=8192, example=512),
+    Knob("tile_size", int, None, "dream pictures bigger than this in tiles; 0 never tiles",
+         low=0, high=8192, none="sized for this machine: the whole picture when it fits memory_budget, "
+         "else the tiles whose windows fit it with the fewest pixels", example=512),
     Knob("tile_margin", int, 64, "pixels of context around each tile: the network sees them, only the "
          "tile's own gradient is kept, so tiles leave no seams; 0 is article B's plain tiles",
          low=0, high=1024, example=64),
+    Knob("memory_budget", int, None, "MiB the network's tiles may use at once (sizes tiles when tile_size "
+         "is not given)", low=16, high=2**20, none="a quarter of the free memory (the GPU's on a GPU)",
+         example=2048),
     Knob("jitter", int, None, "largest random roll in pixels", low=0, high=8192,
          none="the tile size when tiled, else 0", example=32),
     Knob("normalize", str, "mean_abs", "gradient normalisation: mean_abs as A, C, D; std as B; or l2",

@@ -18,8 +18,12 @@ tutorial's other defect, fixed by tensorflow/docs pull request 1995).
 """
 
 import math
+import os
+import subprocess
 
 import tensorflow as tf
+
+from dreamlib.errors import DreamlibError
 
 from dreamlib.old_engine import random_roll  # noqa: F401 (until no notebook names it)
 
@@ -183,3 +187,85 @@ def random_shift(max_shift, rng):
         return 0, 0
     dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)
     return int(dy), int(dx)
+
+
+# --- tiles sized for the machine ------------------------------------------------------------------
+# On this course's 2-core CPU (AMD EPYC, AVX2; benchmarks/README.md) a pixel costs more in a bigger
+# window (InceptionV3 to mixed5: 1.97 s per megapixel at 320 px, 2.27 at 576, 2.47 at 832, 2.84 at
+# 1152) and two windows at once cost 0.87-0.90 of two one after the other (four: no better), so on a
+# CPU windows stay at most CPU_WINDOW px and go two at a time. A GPU takes the largest that fits.
+CPU_WINDOW, CPU_BATCH = 1024, 2
+GPU_WINDOW, GPU_BATCH = 8192, 8
+DEFAULT_SHARE = 0.25   # of the free memory, when no memory_budget is given
+
+
+def free_memory():
+    """Bytes of memory free for the network: the GPU's (nvidia-smi) when TensorFlow sees one, else RAM's."""
+    if tf.config.list_physical_devices("GPU"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout
+            return int(out.split()[0]) * 2**20
+        except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+            return 4 * 2**30
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        return int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2   # macOS: half of the RAM
+
+
+def memory_budget(megabytes=None):
+    """Bytes the network's windows may use: ``megabytes`` (MiB) when given, else a quarter of the free memory."""
+    return int(megabytes * 2**20) if megabytes else int(free_memory() * DEFAULT_SHARE)
+
+
+def window_bytes_per_pixel(extractor, side=256):
+    """Bytes a window of the network ``extractor`` holds per pixel of its input, at most.
+
+    The sum of every float tensor the forward pass makes at ``side`` px (measured peaks of the
+    forward and backward pass were 0.3-0.5 of it: InceptionV3 to mixed5, 1,748 bytes a pixel by
+    this count, 800 measured), so a budget is never exceeded by the estimate's fault.
+    """
+    concrete = tf.function(lambda x: extractor(x, training=False)).get_concrete_function(
+        tf.TensorSpec([1, side, side, 3], tf.float32))
+    total = sum(t.shape.num_elements() * t.dtype.size for op in concrete.graph.get_operations() for t in op.outputs
+                if t.dtype.is_floating and t.shape.is_fully_defined())
+    return total / side ** 2
+
+
+def plan_tiles(shape, margin, bytes_per_pixel, budget, window=None, batch=None, smallest=4 * STRIDE):
+    """(tile_size, batch) for a picture of ``shape``: 0 (no tiles) when it fits whole.
+
+    The whole picture when its forward and backward pass fit ``budget`` bytes (and it is no bigger
+    than ``window`` px, the largest window worth it: ``CPU_WINDOW`` on a CPU). Otherwise the tile
+    size whose windows (with ``margin``) fit the budget and add up to the fewest pixels for the
+    network (margins cost pixels), and how many windows fit in the budget at once (at most
+    ``batch``). Tiles are never smaller than ``smallest`` px; a budget too small for one of them
+    gets a line naming the fix.
+    """
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    window = window or (GPU_WINDOW if gpu else CPU_WINDOW)
+    batch = batch or (GPU_BATCH if gpu else CPU_BATCH)
+    fits = lambda pixels: pixels * bytes_per_pixel <= budget   # noqa: E731
+    height, width = shape
+    if max(height, width) <= window and fits(height * width):
+        return 0, 1
+    best = None
+    for tile in range(max(height, width) // STRIDE * STRIDE, smallest - 1, -STRIDE):
+        rows, cols = tile_edges(height, tile), tile_edges(width, tile)
+        if max(b - a for a, b in zip(rows, rows[1:])) > tile or max(b - a for a, b in zip(cols, cols[1:])) > tile:
+            continue
+        sizes = [int(window_length(cuts, length, margin)) or tile for cuts, length in ((rows, height), (cols, width))]
+        if max(sizes) > window or not fits(sizes[0] * sizes[1]):
+            continue
+        seen = (len(rows) - 1) * (len(cols) - 1) * sizes[0] * sizes[1]
+        if best is None or seen < best[0]:
+            best = (seen, tile, sizes[0] * sizes[1])
+    if best is None:
+        need = math.ceil((smallest + 2 * margin + STRIDE) ** 2 * bytes_per_pixel / 2**20)
+        raise DreamlibError(f"a memory budget of {budget / 2**20:.0f} MiB is too small for this network's "
+                            f"smallest tiles: give memory_budget at least {need} (MiB), or a tile_size")
+    _, tile, pixels = best
+    return tile, int(max(1, min(batch, budget // (pixels * bytes_per_pixel))))

@@ -128,7 +128,7 @@ def test_explorer_controls_take_defaults_and_ranges_from_the_knobs():
     from dreamlib.widgets import explorer
 
     ex = explorer(image="chelsea", model="mobilenet_v2", random_weights=True)
-    for control, name in [(ex.steps, "steps"), (ex.octaves, "octaves"), (ex.tile_size, "tile_size"),
+    for control, name in [(ex.steps, "steps"), (ex.octaves, "octaves"),
                           (ex.max_size, "max_size")]:
         knob = knobs.knob(name)
         assert (control.min, control.max) == (knob.low, knob.high)

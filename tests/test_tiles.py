@@ -7,7 +7,10 @@ from dreamlib.ascent import LossGradient
 from dreamlib.images import load_image, resize_image
 from dreamlib.objectives import mean_activation, weighted_layers
 from dreamlib.render import generator, roll
-from dreamlib.tiles import gradient_by_tiles, needs_tiles, random_shift, tile_edges, tile_grid, tile_slices, tile_windows
+from dreamlib import tiles
+from dreamlib.errors import DreamlibError
+from dreamlib.tiles import (gradient_by_tiles, memory_budget, needs_tiles, plan_tiles, random_shift, tile_edges,
+                            tile_grid, tile_slices, tile_windows, window_bytes_per_pixel)
 from tests.conftest import rng_image
 
 MARGIN = knobs.knob("tile_margin").default
@@ -193,3 +196,74 @@ def test_without_a_margin_tiles_of_unequal_size_go_one_at_a_time(random_mobilene
     x = random_mobilenet_v2.preprocess(rng_image((100, 70)))
     (loss, one), (batched_loss, together) = gradient(x, 48, margin=0), gradient(x, 48, margin=0, batch=4)
     assert loss == batched_loss and np.array_equal(one.numpy(), together.numpy())
+
+
+# --- tiles sized for the machine ------------------------------------------------------------------
+
+def window_pixels(shape, tile, margin):
+    """Pixels the network sees in one tiled step, and the one window's pixels."""
+    pairs = tile_windows(shape, tile, margin)
+    (wrows, wcols) = pairs[0][1]
+    return len(pairs) * (wrows.stop - wrows.start) * (wcols.stop - wcols.start), \
+        (wrows.stop - wrows.start) * (wcols.stop - wcols.start)
+
+
+def test_a_picture_that_fits_the_budget_is_not_tiled():
+    assert plan_tiles((1000, 700), 64, 1000, 2**30, window=1024) == (0, 1)
+    assert plan_tiles((1000, 700), 64, 1000, 2**30, window=800)[0] > 0     # bigger than the largest window
+    assert plan_tiles((1000, 700), 64, 1000, 2**29, window=1024)[0] > 0   # 700,000 px x 1000 B > 512 MiB
+
+
+@pytest.mark.parametrize("shape,budget", [((2048, 2048), 2**30), ((4096, 3000), 2**30), ((2048, 2048), 2**28),
+                                          ((1500, 900), 2**27)])
+def test_tiles_fit_the_budget_with_the_fewest_pixels_for_the_network(shape, budget):
+    bytes_per_pixel, margin = 1000, 64
+    tile, batch = plan_tiles(shape, margin, bytes_per_pixel, budget, window=1024, batch=2)
+    seen, one = window_pixels(shape, tile, margin)
+    assert one * bytes_per_pixel * batch <= budget and 1 <= batch <= 2
+    for other in range(128, 1024, 32):   # no other tile size that fits sends fewer pixels through the network
+        other_seen, other_one = window_pixels(shape, other, margin)
+        if other_one * bytes_per_pixel <= budget and max(tile_windows(shape, other, margin)[0][1][0].stop
+                                                         - tile_windows(shape, other, margin)[0][1][0].start,
+                                                         tile_windows(shape, other, margin)[0][1][1].stop
+                                                         - tile_windows(shape, other, margin)[0][1][1].start) <= 1024:
+            assert seen <= other_seen
+
+
+def test_a_bigger_budget_gives_bigger_tiles_and_more_windows_at_once():
+    small, big = (plan_tiles((4096, 4096), 64, 1000, b, window=4096, batch=8) for b in (2**28, 2**31))
+    assert small[0] < big[0] and small[1] <= big[1]
+
+
+def test_a_budget_too_small_for_any_tile_names_the_fix():
+    with pytest.raises(DreamlibError, match="memory_budget at least .* or a tile_size"):
+        plan_tiles((2048, 2048), 64, 1000, 2**20)
+
+
+def test_the_default_budget_is_a_quarter_of_the_free_memory(monkeypatch):
+    monkeypatch.setattr(tiles, "free_memory", lambda: 8 * 2**30)
+    assert memory_budget() == 2 * 2**30 and memory_budget(300) == 300 * 2**20
+
+
+def test_the_free_memory_is_read_from_this_machine():
+    assert 2**24 < tiles.free_memory() < 2**50
+
+
+def test_a_window_is_measured_in_bytes_per_pixel(lossgrad):
+    per_pixel = lossgrad.bytes_per_pixel
+    assert per_pixel == window_bytes_per_pixel(lossgrad.extractor)
+    assert 0.8 < window_bytes_per_pixel(lossgrad.extractor, 320) / per_pixel < 1.25   # a cost per pixel
+    assert per_pixel > 3 * 4   # more than the picture itself
+
+
+def test_dreams_size_their_tiles_by_the_budget(random_mobilenet_v2):
+    from dreamlib.dream import Dreamer, DreamSettings
+
+    dreamer = Dreamer(objective={"block_1_expand_relu": 1.0}, backbone=random_mobilenet_v2)
+    big = resize_image(load_image("rocket"), (600, 640))
+    settings = DreamSettings(steps=1, octaves=1, seed=0)
+    assert settings.tile_size is None and dreamer.dream(big, settings, progress=False).record.tiles == [1]
+    per_window = dreamer.gradient.bytes_per_pixel * 352 ** 2 / 2**20   # one window of a 224-px tile
+    tight = dreamer.dream(big, settings, memory_budget=int(per_window) + 1, progress=False)
+    assert tight.record.tiles[0] > 1 and tight.image.shape == big.shape
+    assert dreamer.tiles_for((600, 640), DreamSettings(tile_size=128))[0] == 128   # an explicit tile wins

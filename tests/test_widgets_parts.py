@@ -31,7 +31,7 @@ def test_knob_controls_start_from_the_settings_and_read_back_in_the_knobs_types(
     assert c.step_size.value == 0.01                   # None (the model's own) shows a typical value
     c.step_size.value = 2
     values = c.knob_values()
-    assert values == {"steps": 7, "step_size": 2.0, "octaves": 3, "octave_scale": 1.3, "tile_size": 512,
+    assert values == {"steps": 7, "step_size": 2.0, "octaves": 3, "octave_scale": 1.3,
                       "lost_detail": False}
     assert type(values["step_size"]) is float and type(values["steps"]) is int
     assert c.steps in c.inputs and c.steps.tooltip == knobs.knob("steps").describe()

@@ -72,11 +72,12 @@ def _without_dreamlibs_tiles(fn, args):
 
 
 def _tiled_inputs(rng):
-    """A picture of 72-136 px per side, tiles of 32-56 px, a margin, and a roll that is never undone by itself."""
-    height, width = (int(n) for n in rng.integers(72, 137, size=2))
+    """A picture of 160-260 px per side, tiles of 32-56 px, a margin, and a roll that is never undone by itself
+    (windows, a tile with its margins on the stride of 32, stay well inside the picture)."""
+    height, width = (int(n) for n in rng.integers(160, 261, size=2))
     image = tf.constant(rng.uniform(-1, 1, size=(height, width, 3)), tf.float32)
     tile_size = int(rng.integers(32, 57))
-    margin = int(rng.choice([16, 24, 32]))
+    margin = int(rng.choice([8, 16, 24]))
     shift = tuple(int(rng.integers(5, n // 2 - 3)) * int(rng.choice([-1, 1])) for n in (height, width))
     return _tiny_gradient(), image, tile_size, margin, shift
 

@@ -23,7 +23,6 @@ KNOB_CONTROLS = {
     "step_size": ("FloatText", "step size", {}),  # not bounded: 0 is explained in red, not clamped away
     "octaves": ("BoundedIntText", "octaves", {}),
     "octave_scale": ("BoundedFloatText", "octave scale", {"step": 0.05}),
-    "tile_size": ("BoundedIntText", "tile size (0: never)", {}),
     "lost_detail": ("Checkbox", "reinject lost detail", {"indent": False}),
 }
 
