@@ -261,8 +261,9 @@ def plan_tiles(shape, margin, bytes_per_pixel, budget, window=None, batch=None, 
         if max(sizes) > window or not fits(sizes[0] * sizes[1]):
             continue
         seen = (len(rows) - 1) * (len(cols) - 1) * sizes[0] * sizes[1]
-        if best is None or seen < best[0]:
-            best = (seen, tile, sizes[0] * sizes[1])
+        longest = max(b - a for cuts in (rows, cols) for a, b in zip(cuts, cuts[1:]))
+        if (best is None or seen < best[0]) and (tile_edges(height, longest), tile_edges(width, longest)) == (rows, cols):
+            best = (seen, longest, sizes[0] * sizes[1])   # the longest tile itself: the same cuts
     if best is None:
         need = math.ceil((smallest + 2 * margin + STRIDE) ** 2 * bytes_per_pixel / 2**20)
         raise DreamlibError(f"a memory budget of {budget / 2**20:.0f} MiB is too small for this network's "
