@@ -37,8 +37,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CASES = {"untiled-500": 500, "tiled-1024": 1024, "tiled-2048": 2048, "tiled-4096": 4096}
 LAYERS = ("mixed3", "mixed5")
-TILE = 512
+TILE = 512         # the tutorial's tiles
 MARGIN = 64
+OURS_TILE = None   # dreamlib's default: tiles sized for this machine's memory (--tile-size to force one)
 STEP_SIZE = 0.01
 
 
@@ -154,7 +155,7 @@ def build(case):
     picture = resize_image(load_image("astronaut"), (side, side)).clip(0, 255)
     tiled = case.startswith("tiled")
     settings = DreamSettings(step_size=STEP_SIZE, normalize="std", lost_detail=False, seed=0,
-                             **(dict(octaves=1, tile_size=TILE, tile_margin=MARGIN) if tiled else
+                             **(dict(octaves=1, tile_size=OURS_TILE, tile_margin=MARGIN) if tiled else
                                 dict(octaves=range(-2, 3), octave_scale=1.3, tile_size=0, jitter=0)))
     deepdream, tiled_gradients = tutorial_engine(dreamer.gradient.extractor)
     return dreamer, settings, picture, deepdream, tiled_gradients
@@ -172,7 +173,7 @@ def runners(case, steps):
     def ours(n=steps):
         return dreamer.dream(picture, settings, steps=n, progress=False)
 
-    return {"tutorial": tutorial, "dreamlib": ours}, dreamer, picture
+    return {"tutorial": tutorial, "dreamlib": ours}, dreamer, picture, settings
 
 
 def step_gflops(dreamer, side):
@@ -208,7 +209,7 @@ def matmul_peak():
 
 def time_case(case, steps, repeats):
     """Warm both engines up, then alternate them ``repeats`` times; seconds and load per run."""
-    run, dreamer, picture = runners(case, steps)
+    run, dreamer, picture, settings = runners(case, steps)
     for fn in run.values():
         fn(1)   # traces
     rows = []
@@ -225,10 +226,12 @@ def time_case(case, steps, repeats):
 
         out["pixels"] = side * side
         out["coverage"] = {"tutorial": tutorial_coverage(side), "dreamlib": 1.0}
+        tile, batch = dreamer.tiles_for((side, side), dreamer.settings_for(picture, settings))
+        out["plan"] = {"tile_size": tile, "batch": batch}
         out["computed_px"] = {   # pixels the network sees per step (tiles, or tiles with margins)
             "tutorial": len(list(range(0, side, TILE))[:-1] or [0]) ** 2 * TILE ** 2,
             "dreamlib": sum((r.stop - r.start) * (c.stop - c.start)
-                            for _, (r, c) in tile_windows((side, side), TILE, MARGIN))}
+                            for _, (r, c) in tile_windows((side, side), tile, MARGIN)) if tile else side * side}
         out["gflop_512"] = step_gflops(dreamer, TILE)
     else:
         out["gflop_500"] = step_gflops(dreamer, 500)
@@ -237,7 +240,7 @@ def time_case(case, steps, repeats):
 
 
 def memory_case(case, engine, steps):
-    run, _, _ = runners(case, steps)
+    run, _, _, _ = runners(case, steps)
     start = time.perf_counter()
     run[engine]()
     return {"case": case, "engine": engine, "peak_mib": peak_mib(), "seconds": time.perf_counter() - start,
@@ -246,7 +249,8 @@ def memory_case(case, engine, steps):
 
 def child(args, *extra):
     out = subprocess.run([sys.executable, __file__, *extra, "--steps", str(args.steps),
-                          "--repeats", str(args.repeats)], capture_output=True, text=True)
+                          "--repeats", str(args.repeats)] + (["--tile-size", str(OURS_TILE)] if OURS_TILE else []),
+                         capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"bench_tutorial: {' '.join(extra)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -257,6 +261,11 @@ def report(timing, memory):
     runs = timing["runs"]
     pairs = [(runs[i]["seconds"], runs[i + 1]["seconds"], max(runs[i]["load"], runs[i + 1]["load"]))
              for i in range(0, len(runs), 2)]
+    if "plan" in timing:
+        print(f"\n{case}: dreamlib's tiles {timing['plan']['tile_size'] or 'none (whole)'}, "
+              f"{timing['plan']['batch']} window(s) at a time; the network sees "
+              f"{timing['computed_px']['dreamlib'] / timing['pixels']:.2f}x the picture (the tutorial "
+              f"{timing['computed_px']['tutorial'] / timing['pixels']:.2f}x)")
     print(f"\n{case} ({timing['steps']} steps{' per octave, 5 octaves' if case.startswith('untiled') else ''}), "
           f"matmul probe {timing['matmul_gflops']:.0f} GFLOP/s")
     for tutorial, ours, load_avg in pairs:
@@ -289,9 +298,13 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3, help="alternated pairs per case (default 3)")
     p.add_argument("--memory", action="store_true", help="also each engine's peak memory, in its own process")
     p.add_argument("--json", help="write every number to this file")
+    p.add_argument("--tile-size", type=int, default=None,
+                   help="dreamlib's tile size (default: sized for this machine's memory, as Dreamer.dream does)")
     p.add_argument("--time-case", help=argparse.SUPPRESS)
     p.add_argument("--memory-case", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    global OURS_TILE
+    OURS_TILE = args.tile_size
     if args.time_case:
         print(json.dumps(time_case(args.time_case, args.steps, args.repeats)))
         return
