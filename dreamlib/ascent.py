@@ -16,6 +16,7 @@ import tensorflow as tf
 from dreamlib.knobs import NORMALIZATIONS  # noqa: F401 (the methods normalize_gradient knows)
 from dreamlib.models import feature_extractor
 from dreamlib.old_engine import OldSteps  # old entry points notebooks still name: see dreamlib.old_engine
+from dreamlib.precision import compute_dtype, loss_scale, mixed_extractor, note_once
 from dreamlib.tiles import gradient_by_tiles, needs_tiles, tile_grid, window_bytes_per_pixel
 
 _IMAGE = tf.TensorSpec(shape=[None, None, 3], dtype=tf.float32)
@@ -26,12 +27,19 @@ _COUNT = tf.TensorSpec(shape=[], dtype=tf.int32)
 class LossGradient(OldSteps):
     """``loss, g = gradient(x)``: the objective's value and its gradient with respect to the
     (preprocessed) input picture ``x``, computed whole or, given ``tile_size``, in tiles seen with
-    ``margin`` pixels of context. Compiled once for any picture (and tile) size."""
+    ``margin`` pixels of context. Compiled once for any picture (and tile) size.
 
-    def __init__(self, backbone, objective):
+    ``precision="mixed"`` runs the network in 16 bits (see ``dreamlib.precision``); the loss and
+    the gradient stay float32."""
+
+    def __init__(self, backbone, objective, precision="float32"):
         self.backbone = backbone
         self.objective = objective
-        self.extractor = feature_extractor(backbone, objective.layers)
+        self.precision = precision
+        self.dtype = compute_dtype(precision)
+        self.extractor = mixed_extractor(feature_extractor(backbone, objective.layers), precision, self.dtype)
+        self.loss_scale = loss_scale(self.dtype)
+        note_once(precision)
         self.whole = tf.function(self.loss_and_gradient, input_signature=[_IMAGE])
         self.tiled = tf.function(self.tiled_loss_and_gradient,
                                  input_signature=[_IMAGE, _CUTS, _CUTS, _COUNT, _COUNT])
@@ -50,7 +58,14 @@ class LossGradient(OldSteps):
             if not isinstance(outputs, (list, tuple)):
                 outputs = [outputs]
             loss = self.objective(dict(zip(self.objective.layers, outputs)))
-        return loss, tape.gradient(loss, x)
+        return loss, self.input_gradient(tape, loss, x)
+
+    def input_gradient(self, tape, loss, x):
+        """d loss / d x. In float16 the backward pass starts from ``loss_scale`` instead of 1 (and the
+        gradient is divided by it after), so that small gradients do not round to zero on the way."""
+        if self.loss_scale == 1:
+            return tape.gradient(loss, x)
+        return tape.gradient(loss, x, output_gradients=tf.fill(tf.shape(loss), self.loss_scale)) / self.loss_scale
 
     def windows_loss_and_gradient(self, windows):
         """Each window's loss (b,) and gradient, for a batch of windows (b, height, width, 3)."""
@@ -64,7 +79,7 @@ class LossGradient(OldSteps):
             losses = tf.map_fn(lambda acts: tf.cast(self.objective(dict(zip(layers, [a[tf.newaxis] for a in acts]))),
                                                     tf.float32), tuple(outputs), fn_output_signature=tf.float32)
             total = tf.reduce_sum(losses)  # windows do not interact: each gets its own loss's gradient
-        return losses, tape.gradient(total, windows)
+        return losses, self.input_gradient(tape, total, windows)
 
     def tiled_loss_and_gradient(self, x, rows, cols, margin, batch=1):
         """(loss, gradient) put together tile by tile, ``batch`` windows at a time: see

@@ -44,9 +44,10 @@ class DreamSettings:
     normalize: str = "mean_abs"      # mean_abs (A, C, D), std (B) or l2
     max_loss: float = None           # stop an octave once the loss passes this
     seed: int = None                 # fixes the random rolls (and random weights)
+    precision: str = "float32"       # float32, or mixed (16-bit network, see dreamlib.precision)
 
     NAMES = ("steps", "step_size", "octaves", "octave_scale", "lost_detail", "tile_size", "tile_margin",
-             "memory_budget", "jitter", "normalize", "max_loss", "seed")
+             "memory_budget", "jitter", "normalize", "max_loss", "seed", "precision")
 
     def __post_init__(self):
         self.check()
@@ -202,10 +203,17 @@ class Dreamer:
             raise DreamlibError("objective must be an Objective or a {layer: weight} dict")
         self.objective = objective
         self.gradient = LossGradient(self.backbone, objective)
+        self.gradients = {"float32": self.gradient}   # one per precision, built when first dreamed with
 
     @property
     def untrained(self):
         return self.backbone.untrained
+
+    def gradient_for(self, precision="float32"):
+        """The compiled gradient computing in ``precision`` (``self.gradient`` for float32)."""
+        if precision not in self.gradients:
+            self.gradients[precision] = LossGradient(self.backbone, self.objective, precision)
+        return self.gradients[precision]
 
     def dream(self, image, settings=None, progress=True, on_octave=None, on_step=None, **overrides):
         """Dream on ``image`` (float RGB [0, 255]) and return a ``DreamResult``.
@@ -224,7 +232,7 @@ class Dreamer:
         record = DreamRecord(self.backbone.name, self.backbone.weights_label, self.objective.description,
                              s.as_record(), tuple(image.shape[:2]), octave_shapes=shapes,
                              recipe=self.objective.recipe)
-        loop = dream_loop(self.gradient, s.normalize, s.seed)
+        loop = dream_loop(self.gradient_for(s.precision), s.normalize, s.seed)
         start = time.perf_counter()
         original = x = self.backbone.preprocess(tf.constant(image))
         bar = tqdm(total=s.steps * len(shapes), desc="dreaming", disable=not progress, leave=True)

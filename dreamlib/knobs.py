@@ -14,6 +14,7 @@ from dreamlib.errors import DreamlibError, no_permission
 
 NORMALIZATIONS = ("mean_abs", "std", "l2")           # dreamlib.ascent.normalize_gradient
 OBJECTIVE_KINDS = ("sum_of_squares", "mean", "l2")   # dreamlib.objectives.KINDS
+PRECISIONS = ("float32", "mixed")                    # dreamlib.precision
 MAX_OCTAVES = 20
 FULL_SIZE_LIMIT = 4096   # by default the command line dreams at the picture's own size up to this (longest side)
 SAME = "same"   # a knob's quick value when it is the same as its full one
@@ -152,6 +153,9 @@ SETTINGS = (
          none="never stop early", example=20),
     Knob("seed", int, None, "fixes the random rolls (and random weights): a repeatable run",
          low=0, high=2**32 - 1, none="a new random run each time", example=0),
+    Knob("precision", str, "float32", "the network's arithmetic: float32, or mixed (bfloat16 on a CPU, float16 on "
+         "a GPU; loss and steps stay float32): faster only on GPUs and CPUs with AVX512-BF16/AMX, "
+         "MEASURED_HELP", choices=PRECISIONS),
 )
 
 # The knobs of a run that are not DreamSettings: which network, what to maximise, the picture's size.
