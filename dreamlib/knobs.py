@@ -154,8 +154,8 @@ SETTINGS = (
     Knob("seed", int, None, "fixes the random rolls (and random weights): a repeatable run",
          low=0, high=2**32 - 1, none="a new random run each time", example=0),
     Knob("precision", str, "float32", "the network's arithmetic: float32, or mixed (bfloat16 on a CPU, float16 on "
-         "a GPU; loss and steps stay float32): faster only on GPUs and CPUs with AVX512-BF16/AMX, "
-         "MEASURED_HELP", choices=PRECISIONS),
+         "a GPU; the loss and steps stay float32): can pay only on GPUs and on CPUs with AVX512-BF16/AMX, "
+         "was 2-13x slower on an AVX2 CPU", choices=PRECISIONS),
 )
 
 # The knobs of a run that are not DreamSettings: which network, what to maximise, the picture's size.

@@ -6,9 +6,11 @@ normalisation and the step stay in float32, so the picture is float32 throughout
 different but equally good one: on real MobileNetV2 it differs from the float32 dream with the
 same seed by less than two float32 dreams with different seeds do (``tests/test_precision.py``).
 
-It pays only on hardware with 16-bit arithmetic: GPUs with tensor cores, CPUs with AVX512-BF16 or
-AMX. Elsewhere bfloat16 is emulated and slower (``benchmarks/bench_precision.py``); ``helps_here``
-and ``speed_note`` say which case this machine is.
+It can pay only on hardware with 16-bit arithmetic: GPUs with tensor cores, CPUs with AVX512-BF16
+or AMX (and there on big networks: issue 21 measured 1.35-1.85x on InceptionV3, 0.5x on MobileNetV2).
+Elsewhere bfloat16 is emulated and much slower: 2.2-3.5x as long per step on MobileNetV2, 11-13x on
+InceptionV3 on this course's AVX2 CPU (``benchmarks/bench_precision.py``). ``helps_here`` and
+``speed_note`` say which case this machine is; choosing ``mixed`` where it cannot pay says so once.
 """
 
 import sys
@@ -18,9 +20,11 @@ from dreamlib.knobs import PRECISIONS, knob
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")   # /proc/cpuinfo flags of CPUs that compute in bfloat16
 FLOAT16_LOSS_SCALE = 2.0 ** 12   # float16's smallest normal number is 6e-5: a mean's gradient is far smaller
 
-# Measured by benchmarks/bench_precision.py (see benchmarks/README.md): seconds per step, mixed / float32.
-MEASURED = "on an AVX2-only AMD EPYC (no bf16 hardware) mixed took 3.4x as long per step on MobileNetV2 " \
-           "and 2.0x on InceptionV3 at 500 px"
+# Seconds per step, mixed / float32, measured by benchmarks/bench_precision.py (see benchmarks/README.md).
+SLOW_CPU = "on a 2-core AVX2 AMD EPYC, mixed steps at 500 px took 2.2-3.5x as long as float32's on " \
+           "MobileNetV2 and 11-13x on InceptionV3"
+BF16_CPU = "issue 21 measured bfloat16 1.35-1.85x faster on InceptionV3 but 0.5x on MobileNetV2 (its " \
+           "depthwise convolutions) on an AMX Xeon"
 
 
 def gpu_visible():
@@ -54,20 +58,22 @@ def cpu_bf16_flags(cpuinfo="/proc/cpuinfo"):
 
 
 def helps_here():
-    """Whether mixed precision is likely to be faster on this machine: a GPU, or a CPU with bf16 hardware."""
+    """Whether mixed precision can be faster on this machine: a GPU, or a CPU with bf16 hardware (then
+    on big networks such as InceptionV3; MobileNets' depthwise convolutions gain nothing)."""
     return gpu_visible() or bool(cpu_bf16_flags())
 
 
 def speed_note():
     """One line saying what ``precision="mixed"`` computes in here and whether it is likely to pay."""
     if gpu_visible():
-        return "mixed precision runs the network in float16 on the GPU: faster on GPUs with tensor cores"
+        return "mixed precision runs the network in float16 on the GPU: usually faster on GPUs with tensor " \
+               "cores (not yet measured for dreamlib: benchmarks/bench_precision.py)"
     found = cpu_bf16_flags()
     if found:
         return f"mixed precision runs the network in bfloat16 on this CPU, which has {'/'.join(found)}: " \
-               f"likely faster on big networks (measure it: benchmarks/bench_precision.py)"
+               f"faster on big networks, not on MobileNets ({BF16_CPU}; measure: benchmarks/bench_precision.py)"
     return f"mixed precision runs the network in bfloat16, but this CPU has no bfloat16 hardware " \
-           f"(AVX512-BF16 or AMX), so it is emulated and SLOWER: {MEASURED}; keep float32 here"
+           f"(AVX512-BF16 or AMX), so it is emulated and SLOWER ({SLOW_CPU}): keep float32 here"
 
 
 _noted = set()
