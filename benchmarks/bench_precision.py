@@ -114,10 +114,13 @@ def main(argv=None):
     import keras
 
     from dreamlib.dream import Dreamer
+    from dreamlib.precision import helps_here
 
     results = {"machine": machine(), "args": vars(args), "models": {}}
     print(f"{results['machine']['date']}  {results['machine']['cpu']}, {results['machine']['cores']} cores, "
-          f"bf16 flags: {results['machine']['bf16_flags'] or 'none'}\n{results['machine']['note']}", flush=True)
+          f"bf16 flags: {results['machine']['bf16_flags'] or 'none'}", flush=True)
+    if helps_here():  # where it cannot pay, dreamlib says so itself when the first mixed gradient is built
+        print(results["machine"]["note"], flush=True)
     for name in args.models.split(","):
         weights = MODELS.get(name, "imagenet")
         keras.utils.set_random_seed(0)
