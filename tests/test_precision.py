@@ -53,6 +53,11 @@ def test_the_dreamer_keeps_one_gradient_per_precision(random_mobilenet_v2):
     mixed = dreamer.gradient_for("mixed")
     assert mixed is dreamer.gradient_for("mixed") and mixed is not dreamer.gradient
     assert mixed.dtype == precision.compute_dtype("mixed") != "float32"
+    picture = np.random.default_rng(0).uniform(0, 255, (160, 200, 3)).astype(np.float32)
+    tiled = dreamer.dream(picture, DreamSettings(steps=2, octaves=1, tile_size=128, tile_margin=16, seed=0,
+                                                 precision="mixed"), progress=False)
+    assert tiled.record.tiles == [4] and tiled.image.dtype == np.float32 and np.isfinite(tiled.image).all()
+    assert "loops" in vars(mixed) and "loops" not in vars(dreamer.gradient)  # the dream ran on the mixed one
 
 
 @pytest.mark.parametrize("bad", ["half", "bfloat16", "Mixed", 16, None])
