@@ -130,6 +130,9 @@ def test_float16_gradient_with_its_loss_scale_is_close(dreamer, cat, monkeypatch
     want_loss, want = dreamer.gradient(x)
     assert g.dtype == tf.float32 and np.isfinite(g.numpy()).all()
     assert abs(float(loss) / want_loss - 1) < 1e-2 and relative_error(g, want) < 0.3
+    loss, g = half(x, tile_size=128, margin=16, batch=2)  # the tiles' path: windows in a batch
+    want_loss, want = dreamer.gradient(x, tile_size=128, margin=16, batch=2)
+    assert abs(loss / want_loss - 1) < 1e-2 and relative_error(g, want) < 0.3
 
 
 @pytest.mark.real_weights
