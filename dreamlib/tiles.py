@@ -112,8 +112,8 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0, batch=
 
     Tile (i, j) spans ``rows[i]:rows[i+1]`` x ``cols[j]:cols[j+1]``; the network sees it with
     ``margin`` pixels of context (see ``window``) and only the tile's part of the gradient is kept.
-    With a margin every window has one size, and up to ``batch`` of them go through the network
-    together: ``gradient_fn(windows)`` takes a batch (b, height, width, 3) and returns each
+    With a margin every window has one size, and up to ``batch`` of them (from one row of tiles)
+    go through the network together: ``gradient_fn(windows)`` takes a batch (b, height, width, 3) and returns each
     window's loss (b,) and gradient (without a margin, one tile at a time).
     Most objectives are means over a layer (``area_power`` 0), so a window's gradient is larger
     than the whole image's by (image / window) pixels: each is scaled back by its window's share
@@ -126,44 +126,39 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0, batch=
     height, width = tf.shape(x)[0], tf.shape(x)[1]
     area = tf.cast(height * width, tf.float32)
     across = tf.size(cols) - 1
-    count = (tf.size(rows) - 1) * across
     sizes = window_length(rows, height, margin), window_length(cols, width, margin)
     batch = tf.where(margin > 0, tf.maximum(tf.cast(batch, tf.int32), 1), 1)  # one size only with a margin
 
-    def place(t):
-        """Tile ``t`` (row-major): its rows, columns and its window's."""
-        i, j = t // across, t % across
+    def place(i, j):
+        """Tile (i, j): its rows, columns and its window's."""
         top, bottom, left, right = rows[i], rows[i + 1], cols[j], cols[j + 1]
         return (top, bottom, left, right) + window(top, bottom, height, margin, sizes[0]) \
             + window(left, right, width, margin, sizes[1])
 
     total = tf.constant(0.0)
-    pieces = tf.TensorArray(tf.float32, size=count, infer_shape=False)
-    for first in tf.range(0, count, batch):
-        taken = tf.minimum(batch, count - first)
-        windows = tf.TensorArray(tf.float32, size=taken)
-        for k in tf.range(taken):
-            _, _, _, _, above, below, before, after = place(first + k)
-            windows = windows.write(k, x[above:below, before:after])
-        losses, grads = gradient_fn(windows.stack())
-        for k in tf.range(taken):
-            top, bottom, left, right, above, below, before, after = place(first + k)
-            window_share = tf.cast((below - above) * (after - before), tf.float32) / area
-            tile_share = tf.cast((bottom - top) * (right - left), tf.float32) / area
-            loss, g = tf.cast(losses[k], tf.float32), grads[k]
-            if area_power:  # value = S ** power for a sum S over positions: tiles add up S instead
-                total += loss ** (1 / area_power) * tile_share / window_share
-                g = g * loss ** ((1 - area_power) / area_power) / area_power  # the gradient of S
-            else:
-                total += loss * tile_share
-                g = g * window_share
-            kept = g[top - above:bottom - above, left - before:right - before]
-            pieces = pieces.write(first + k, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
     strips = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
-    for i in tf.range(tf.size(rows) - 1):
+    for i in tf.range(tf.size(rows) - 1):   # a row of tiles at a time: its strip is all that is kept
         strip = tf.TensorArray(tf.float32, size=across, infer_shape=False)
-        for j in tf.range(across):
-            strip = strip.write(j, pieces.read(i * across + j))
+        for first in tf.range(0, across, batch):
+            taken = tf.minimum(batch, across - first)
+            windows = tf.TensorArray(tf.float32, size=taken)
+            for k in tf.range(taken):
+                _, _, _, _, above, below, before, after = place(i, first + k)
+                windows = windows.write(k, x[above:below, before:after])
+            losses, grads = gradient_fn(windows.stack())
+            for k in tf.range(taken):
+                top, bottom, left, right, above, below, before, after = place(i, first + k)
+                window_share = tf.cast((below - above) * (after - before), tf.float32) / area
+                tile_share = tf.cast((bottom - top) * (right - left), tf.float32) / area
+                loss, g = tf.cast(losses[k], tf.float32), grads[k]
+                if area_power:  # value = S ** power for a sum S over positions: tiles add up S instead
+                    total += loss ** (1 / area_power) * tile_share / window_share
+                    g = g * loss ** ((1 - area_power) / area_power) / area_power  # the gradient of S
+                else:
+                    total += loss * tile_share
+                    g = g * window_share
+                kept = g[top - above:bottom - above, left - before:right - before]
+                strip = strip.write(first + k, tf.transpose(kept, [1, 0, 2]))  # concat() joins along axis 0
         strips = strips.write(i, tf.transpose(strip.concat(), [1, 0, 2]))
     gradient = tf.reshape(strips.concat(), tf.shape(x))  # the shape, known to the compiler
     if area_power:  # back from S to S ** power, with the whole picture's S
