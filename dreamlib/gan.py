@@ -175,9 +175,12 @@ class DCGAN(keras.Model):
             noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
         ones, zeros = tf.ones((batch, 1)), tf.zeros((batch, 1))
 
+        # G's pictures are made once, under G's tape, and serve both turns (see ``_generate``)
+        with tf.GradientTape() as g_tape:
+            fake = self._generate(noise)
+
         # 1. the discriminator learns: real -> 1, generated -> 0 (separate batches, as in article E,
         #    so BatchNorm never mixes real and fake statistics)
-        fake = self.generator(noise, training=True)
         with tf.GradientTape() as tape:
             p_real = self.discriminator(real, training=True)
             p_fake = self.discriminator(fake, training=True)
@@ -189,16 +192,37 @@ class DCGAN(keras.Model):
 
         # 2. the generator learns to make the discriminator say "real"; only G's weights move,
         #    which is what article E's stacked model with a frozen discriminator does
-        with tf.GradientTape() as tape:
-            p_fooled = self.discriminator(self.generator(noise, training=True), training=True)
+        with g_tape:  # the tape that watched G make the pictures records the updated D judging them
+            p_fooled = self.discriminator(fake, training=True)
             g_loss = self.loss_fn(ones, p_fooled)
         weights = self.generator.trainable_weights
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, weights), weights))
 
         self.d_loss_tracker.update_state(d_loss)
         self.d_acc_tracker.update_state(d_acc)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
+
+
+    def _generate(self, noise):
+        """G's pictures for ``noise`` in training mode, with what two generator calls would do to G.
+
+        The lesson's step (notebook 06) calls G twice on the same noise: for D's turn, and again
+        under G's tape. G's weights do not change in between, so both calls give the same pictures;
+        the second one's only effect is to move each BatchNorm's running averages once more (with
+        the same batch statistics). Here G runs once - a third of G's arithmetic in a step - and a
+        Sequential G (as ``build_generator`` makes) applies every BatchNormalization twice to its
+        input, which moves the averages exactly as the second call would. Any other G is called twice.
+        """
+        if not isinstance(self.generator, keras.Sequential):
+            self.generator(noise, training=True)
+            return self.generator(noise, training=True)
+        x = noise
+        for layer in self.generator.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer(x, training=True)  # the second call's update of the running averages
+            x = layer(x, training=True)
+        return x
 
 
 def make_dcgan(image_shape, latent_dim=LATENT_DIM, learning_rate=LEARNING_RATE, beta_1=BETA_1, seed=None,

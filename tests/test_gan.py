@@ -352,3 +352,33 @@ def test_make_dcgan_takes_a_generator_of_your_own():
     model = gan.make_dcgan((28, 28, 1), seed=0, generator=mine)
     assert model.generator is mine and model.discriminator.output_shape == (None, 1)
     assert model.g_optimizer.built and model.d_optimizer.built
+
+
+def test_the_step_makes_gs_pictures_once_yet_trains_exactly_like_the_lessons_two_calls(fashion):
+    """DCGAN.train_step runs G once per step; the lesson's step (notebook 06) calls it twice: same state after."""
+    import keras
+    import tensorflow as tf
+
+    real = data.to_gan_range(fashion[:8])[..., None]
+    noises = [gan.fixed_noise(8, seed=s) for s in (1, 2)]
+    library = gan.make_dcgan((28, 28, 1), seed=7)
+    for noise in noises:
+        library.train_step(real, noise)
+    lesson = gan.make_dcgan((28, 28, 1), seed=7)
+    generator, discriminator, bce = lesson.generator, lesson.discriminator, keras.losses.BinaryCrossentropy()
+    for noise in noises:
+        fake = generator(noise, training=True)
+        with tf.GradientTape() as tape:
+            p_real, p_fake = discriminator(real, training=True), discriminator(fake, training=True)
+            d_loss = 0.5 * (bce(tf.ones_like(p_real), p_real) + bce(tf.zeros_like(p_fake), p_fake))
+        weights = discriminator.trainable_weights
+        lesson.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+        with tf.GradientTape() as tape:
+            p_fooled = discriminator(generator(noise, training=True), training=True)
+            g_loss = bce(tf.ones_like(p_fooled), p_fooled)
+        weights = generator.trainable_weights
+        lesson.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+    # every weight, BatchNorm running average (moved twice a step by the lesson's two G calls) and Adam slot
+    for group in ("generator", "discriminator", "g_optimizer", "d_optimizer"):
+        for mine, theirs in zip(gan._state_groups(library)[group], gan._state_groups(lesson)[group]):
+            np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=f"{group} {mine.path}")
