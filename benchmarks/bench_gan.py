@@ -169,6 +169,8 @@ def versus_tutorial(images, batch_size, steps, repeats, seed):
             part()
         said.append(f"{name} {1000 * (time.perf_counter() - begun) / 20:.1f} ms")
     print(f"  one pass in training mode: {', '.join(said)} (dreamlib's step makes one D forward more)")
+    print(f"  traces: dreamlib {step['dreamlib'].experimental_get_tracing_count()}, "
+          f"tutorial {step['tutorial'].experimental_get_tracing_count()}")
     return pairs
 
 
