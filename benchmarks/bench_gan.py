@@ -18,7 +18,7 @@ the 28x28 shallow nets and article E's batch of 50 pictures (60,000 / 50 = 1,200
 ``tf.function``, as ``train_gan`` runs it) against the TensorFlow DCGAN tutorial's ``train_step``,
 re-written here for timing, on the same nets, batch and Adam settings (see ``tutorial_step``):
 
-    python benchmarks/bench_gan.py --versus-tutorial                 # 3 pairs of 200 steps, ~2 min
+    python benchmarks/bench_gan.py --versus-tutorial                 # 3 pairs of 200 steps, ~6 min
     python benchmarks/bench_gan.py --versus-tutorial --steps 100 --repeats 5
 """
 
