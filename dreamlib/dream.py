@@ -20,7 +20,7 @@ from dreamlib.models import get_spec, load_backbone
 from dreamlib.objectives import Objective, weighted_layers
 from dreamlib.octaves import octave_shapes, octave_start, resize
 from dreamlib.render import LossGradient, dream_knobs, dream_loop
-from dreamlib.tiles import memory_budget, needs_tiles, plan_tiles, tile_slices
+from dreamlib.tiles import memory_budget, needs_tiles, plan_tiles, tile_slices, tile_windows, windows_at_once
 
 
 @dataclass
@@ -276,9 +276,14 @@ class Dreamer:
 
     def tiles_for(self, shape, s):
         """(tile_size, windows at once) for an octave of ``shape``: the setting, else sized for the memory
-        budget (``dreamlib.tiles.plan_tiles``); a picture no bigger than 512 px is never tiled by itself."""
+        budget (``dreamlib.tiles.plan_tiles``); a picture no bigger than 512 px is never tiled by itself.
+        Windows of a set tile size go through the network as many at once as the budget holds."""
         if s.tile_size is not None:
-            return s.tile_size, 1
+            if not needs_tiles(shape, s.tile_size) or not s.tile_margin:
+                return s.tile_size, 1
+            rows, cols = tile_windows(shape, s.tile_size, s.tile_margin)[0][1]   # every window has its size
+            return s.tile_size, windows_at_once((rows.stop - rows.start) * (cols.stop - cols.start),
+                                                self.gradient.bytes_per_pixel, memory_budget(s.memory_budget))
         if max(shape) <= 512:   # fits any budget worth having: no need to measure the network
             return 0, 1
         return plan_tiles(shape, s.tile_margin, self.gradient.bytes_per_pixel, memory_budget(s.memory_budget))

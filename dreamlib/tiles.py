@@ -264,4 +264,11 @@ def plan_tiles(shape, margin, bytes_per_pixel, budget, window=None, batch=None, 
         raise DreamlibError(f"a memory budget of {budget / 2**20:.0f} MiB is too small for this network's "
                             f"smallest tiles: give memory_budget at least {need} (MiB), or a tile_size")
     _, tile, pixels = best
-    return tile, int(max(1, min(batch, budget // (pixels * bytes_per_pixel))))
+    return tile, windows_at_once(pixels, bytes_per_pixel, budget, batch)
+
+
+def windows_at_once(pixels, bytes_per_pixel, budget, batch=None):
+    """How many windows of ``pixels`` pixels go through the network together: as many as fit
+    ``budget`` bytes, at most ``batch`` (``CPU_BATCH`` on a CPU, ``GPU_BATCH`` on a GPU), at least one."""
+    batch = batch or (GPU_BATCH if tf.config.list_physical_devices("GPU") else CPU_BATCH)
+    return int(max(1, min(batch, budget // (pixels * bytes_per_pixel))))
