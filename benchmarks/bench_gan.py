@@ -116,7 +116,8 @@ def versus_tutorial(images, batch_size, steps, repeats, seed):
 
     shape = (*images.shape[1:3], 1)
     dreamlib_gan = gan.make_dcgan(shape, seed=seed)
-    step = {"dreamlib": tf.function(dreamlib_gan.train_step, reduce_retracing=True)}  # as train_gan runs it
+    step = {"dreamlib": tf.function(dreamlib_gan.train_step, reduce_retracing=True,  # as train_gan runs it
+                                     jit_compile=True)}
     # the tutorial's engine trains its own copy of the same nets (same seed: the same starting weights)
     keras.utils.set_random_seed(seed)
     generator, discriminator = gan.build_generator(shape), gan.build_discriminator(shape)
