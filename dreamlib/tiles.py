@@ -185,10 +185,12 @@ def random_shift(max_shift, rng):
 
 
 # --- tiles sized for the machine ------------------------------------------------------------------
-# On this course's 2-core CPU (AMD EPYC, AVX2; benchmarks/README.md) a pixel costs more in a bigger
-# window (InceptionV3 to mixed5: 1.97 s per megapixel at 320 px, 2.27 at 576, 2.47 at 832, 2.84 at
-# 1152) and two windows at once cost 0.87-0.90 of two one after the other (four: no better), so on a
-# CPU windows stay at most CPU_WINDOW px and go two at a time. A GPU takes the largest that fits.
+# On this course's idle 2-core CPU (AMD EPYC, AVX2; benchmarks/bench_levers.py) a pixel costs more in a
+# bigger window (InceptionV3 to mixed5: 1.91 s a megapixel at 576 px, 2.17 at 832, 2.45 at 1152) and
+# two windows at once cost 0.87-0.92 of two one after the other (four: 0.90 at 576 px, a little
+# better only for small windows), so on a CPU windows stay at most CPU_WINDOW px and go two at a time:
+# a 4096-px step with these tiles ran 1.2x as fast as with 512-px tiles one at a time (more memory).
+# A GPU takes the largest that fits.
 CPU_WINDOW, CPU_BATCH = 1024, 2
 GPU_WINDOW, GPU_BATCH = 8192, 8
 DEFAULT_SHARE = 0.25   # of the free memory, when no memory_budget is given
