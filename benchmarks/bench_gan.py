@@ -116,8 +116,7 @@ def versus_tutorial(images, batch_size, steps, repeats, seed):
 
     shape = (*images.shape[1:3], 1)
     dreamlib_gan = gan.make_dcgan(shape, seed=seed)
-    step = {"dreamlib": tf.function(dreamlib_gan.train_step, reduce_retracing=True,  # as train_gan runs it
-                                     jit_compile=True)}
+    step = {"dreamlib": gan.compiled_step(dreamlib_gan)}  # as train_gan runs it
     # the tutorial's engine trains its own copy of the same nets (same seed: the same starting weights)
     keras.utils.set_random_seed(seed)
     generator, discriminator = gan.build_generator(shape), gan.build_discriminator(shape)
@@ -170,7 +169,7 @@ def versus_tutorial(images, batch_size, steps, repeats, seed):
             part()
         said.append(f"{name} {1000 * (time.perf_counter() - begun) / 20:.1f} ms")
     print(f"  one pass in training mode: {', '.join(said)} (dreamlib's step makes one D forward more)")
-    print(f"  traces: dreamlib {step['dreamlib'].experimental_get_tracing_count()}, "
+    print(f"  traces: dreamlib {step['dreamlib'].chosen[0].experimental_get_tracing_count()}, "
           f"tutorial {step['tutorial'].experimental_get_tracing_count()}")
     return pairs
 

@@ -23,6 +23,9 @@ from dreamlib.render import LossGradient, dream_knobs, dream_loop
 from dreamlib.tiles import memory_budget, needs_tiles, plan_tiles, tile_slices, tile_windows, windows_at_once
 
 
+AUTO_JITTER = 512   # the roll of tiles sized for memory (B's tile), and the size below which none are cut
+
+
 @dataclass
 class DreamSettings:
     """Every knob of a dream, each checked as it is set; ``DreamSettings.quick()`` is fast on a CPU.
@@ -89,6 +92,7 @@ class DreamRecord:
     losses: list = field(default_factory=list)        # one list of losses per octave
     stopped_early: list = field(default_factory=list)  # one flag per octave
     tiles: list = field(default_factory=list)          # tiles per step, per octave
+    tile_sizes: list = field(default_factory=list)     # the tile size each octave used (0: whole), as planned
     seconds: float = 0.0
     interrupted: bool = False
     recipe: dict = None   # {"layers": {layer: weight}, "objective": kind, "border": n, "channels": text}
@@ -242,8 +246,9 @@ class Dreamer:
                 bar.set_description(f"octave {index + 1}/{len(shapes)} {shape[1]}x{shape[0]}")  # width x height
                 tile_size, batch = self.tiles_for(shape, s)
                 record.tiles.append(len(tile_slices(shape, tile_size)) if needs_tiles(shape, tile_size) else 1)
+                record.tile_sizes.append(int(tile_size) if needs_tiles(shape, tile_size) else 0)
                 step_hook = None if on_step is None else functools.partial(on_step, index)
-                run = loop.run(x, s.steps, dream_knobs(shape, s.step_size, self.jitter(s, shape, tile_size), tile_size,
+                run = loop.run(x, s.steps, dream_knobs(shape, s.step_size, self.jitter(s, shape), tile_size,
                                                        s.tile_margin, batch), max_loss=s.max_loss, on_step=step_hook,
                                progress=bar)
                 x = run.params
@@ -277,23 +282,30 @@ class Dreamer:
     def tiles_for(self, shape, s):
         """(tile_size, windows at once) for an octave of ``shape``: the setting, else sized for the memory
         budget (``dreamlib.tiles.plan_tiles``); a picture no bigger than 512 px is never tiled by itself.
-        Windows of a set tile size go through the network as many at once as the budget holds."""
+        Windows of a set tile size go through the network as many at once as the budget holds. The
+        budget counts float32 activations, also for a mixed-precision gradient (half of that): safe."""
         if s.tile_size is not None:
             if not needs_tiles(shape, s.tile_size) or not s.tile_margin:
                 return s.tile_size, 1
             rows, cols = tile_windows(shape, s.tile_size, s.tile_margin)[0][1]   # every window has its size
             return s.tile_size, windows_at_once((rows.stop - rows.start) * (cols.stop - cols.start),
                                                 self.gradient.bytes_per_pixel, memory_budget(s.memory_budget))
-        if max(shape) <= 512:   # fits any budget worth having: no need to measure the network
+        if max(shape) <= AUTO_JITTER:   # fits any budget worth having: no need to measure the network
             return 0, 1
         return plan_tiles(shape, s.tile_margin, self.gradient.bytes_per_pixel, memory_budget(s.memory_budget))
 
-    def jitter(self, s, shape, tile_size=None):
-        """The largest roll of an octave of ``shape``: the setting, else a tile when tiled (article B)."""
+    @staticmethod
+    def jitter(s, shape):
+        """The largest roll of an octave of ``shape``: the setting, else a tile when tiled (article B).
+
+        Tiles sized for memory (``tile_size`` None) roll by B's 512 px on any picture over 512 px, so
+        that a seeded dream rolls the same on every machine, whatever its memory made of the tiles.
+        """
         if s.jitter is not None:
             return s.jitter
-        tile_size = self.tiles_for(shape, s)[0] if tile_size is None else tile_size
-        return tile_size if needs_tiles(shape, tile_size) else 0
+        if s.tile_size is None:
+            return AUTO_JITTER if max(shape) > AUTO_JITTER else 0
+        return s.tile_size if needs_tiles(shape, s.tile_size) else 0
 
     def _to_pixels(self, x, shape):
         """Back to an RGB picture of the input's size (article A resizes back, too)."""

@@ -142,11 +142,12 @@ SETTINGS = (
     Knob("tile_margin", int, 64, "pixels of context around each tile: the network sees them, only the "
          "tile's own gradient is kept, so tiles leave no seams; 0 is article B's plain tiles",
          low=0, high=1024, example=64),
-    Knob("memory_budget", int, None, "MiB the network's tiles may use at once (sizes tiles when tile_size "
-         "is not given)", low=16, high=2**20, none="a quarter of the free memory (the GPU's on a GPU)",
+    Knob("memory_budget", int, None, "MiB the network's windows may use at once: sizes the tiles when "
+         "tile_size is not given, and how many windows go through the network together", low=16, high=2**20, none="a quarter of the free memory, or of the GPU's",
          example=2048),
     Knob("jitter", int, None, "largest random roll in pixels", low=0, high=8192,
-         none="the tile size when tiled, else 0", example=32),
+         none="the tile size when tiled, else 0; 512 on pictures over 512 px when tiles are sized for memory",
+         example=32),
     Knob("normalize", str, "mean_abs", "gradient normalisation: mean_abs as A, C, D; std as B; or l2",
          choices=NORMALIZATIONS),
     Knob("max_loss", float, None, "stop an octave once the loss passes this: A 30, D 20, keras.io 15",

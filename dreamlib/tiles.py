@@ -197,10 +197,11 @@ DEFAULT_SHARE = 0.25   # of the free memory, when no memory_budget is given
 
 
 def free_memory():
-    """Bytes of memory free for the network: the GPU's (nvidia-smi) when TensorFlow sees one, else RAM's."""
+    """Bytes of memory the network may use: on a GPU its whole memory (TensorFlow takes nearly all of it
+    as it starts, so "free" would read as nothing), else the RAM available, within a container's limit."""
     if tf.config.list_physical_devices("GPU"):
         try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
                                  capture_output=True, text=True, timeout=10, check=True).stdout
             return int(out.split()[0]) * 2**20
         except (OSError, ValueError, IndexError, subprocess.SubprocessError):
@@ -208,13 +209,26 @@ def free_memory():
     try:
         with open("/proc/meminfo") as f:
             info = dict(line.split(":", 1) for line in f)
-        return int(info["MemAvailable"].split()[0]) * 1024
+        available = int(info["MemAvailable"].split()[0]) * 1024
     except (OSError, KeyError, ValueError):
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2   # macOS: half of the RAM
+    return min(available, container_room())
+
+
+def container_room(root="/sys/fs/cgroup"):
+    """Bytes left under this container's memory limit (cgroup v2, else v1); unlimited: a very big number."""
+    for limit, used in (("memory.max", "memory.current"),
+                        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            with open(os.path.join(root, limit)) as f, open(os.path.join(root, used)) as g:
+                return max(int(f.read().strip()) - int(g.read().strip()), 0)
+        except (OSError, ValueError):   # no such file, or "max" (no limit)
+            continue
+    return 2**62
 
 
 def memory_budget(megabytes=None):
-    """Bytes the network's windows may use: ``megabytes`` (MiB) when given, else a quarter of the free memory."""
+    """Bytes the network's windows may use: ``megabytes`` (MiB) when given, else a quarter of ``free_memory``."""
     return int(megabytes * 2**20) if megabytes else int(free_memory() * DEFAULT_SHARE)
 
 
@@ -249,20 +263,26 @@ def plan_tiles(shape, margin, bytes_per_pixel, budget, window=None, batch=None, 
     height, width = shape
     if max(height, width) <= window and fits(height * width):
         return 0, 1
-    best = None
+    best, smallest_window = None, None
     for tile in range(max(height, width) // STRIDE * STRIDE, smallest - 1, -STRIDE):
         rows, cols = tile_edges(height, tile), tile_edges(width, tile)
         if max(b - a for a, b in zip(rows, rows[1:])) > tile or max(b - a for a, b in zip(cols, cols[1:])) > tile:
             continue
         sizes = [int(window_length(cuts, length, margin)) or tile for cuts, length in ((rows, height), (cols, width))]
-        if max(sizes) > window or not fits(sizes[0] * sizes[1]):
+        if max(sizes) > window:
+            continue
+        smallest_window = min(smallest_window or sizes[0] * sizes[1], sizes[0] * sizes[1])
+        if not fits(sizes[0] * sizes[1]):
             continue
         seen = (len(rows) - 1) * (len(cols) - 1) * sizes[0] * sizes[1]
         longest = max(b - a for cuts in (rows, cols) for a, b in zip(cuts, cuts[1:]))
         if (best is None or seen < best[0]) and (tile_edges(height, longest), tile_edges(width, longest)) == (rows, cols):
             best = (seen, longest, sizes[0] * sizes[1])   # the longest tile itself: the same cuts
+    if smallest_window is None:
+        raise DreamlibError(f"tile_margin {margin} leaves no window within {window} px: lower tile_margin "
+                            f"or give a tile_size")
     if best is None:
-        need = math.ceil((smallest + 2 * margin + STRIDE) ** 2 * bytes_per_pixel / 2**20)
+        need = math.ceil(smallest_window * bytes_per_pixel / 2**20)
         raise DreamlibError(f"a memory budget of {budget / 2**20:.0f} MiB is too small for this network's "
                             f"smallest tiles: give memory_budget at least {need} (MiB), or a tile_size")
     _, tile, pixels = best

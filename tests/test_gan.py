@@ -382,3 +382,34 @@ def test_the_step_makes_gs_pictures_once_yet_trains_exactly_like_the_lessons_two
     for group in ("generator", "discriminator", "g_optimizer", "d_optimizer"):
         for mine, theirs in zip(gan._state_groups(library)[group], gan._state_groups(lesson)[group]):
             np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=f"{group} {mine.path}")
+
+
+def test_the_training_step_falls_back_without_xla(monkeypatch):
+    # where TensorFlow cannot compile the step with XLA, training goes on with the plain compiled step
+    import tensorflow as tf
+
+    from dreamlib import gan as gan_module
+
+    made = gan_module.make_dcgan((28, 28, 1), seed=0)
+    real = tf.random.uniform((8, 28, 28, 1), -1, 1, seed=1)
+    def no_xla(fn):
+        def fails(*args):
+            raise tf.errors.UnimplementedError(None, None, "no XLA here")
+        return fails
+
+    monkeypatch.setattr(gan_module, "xla_function", no_xla)
+    step = gan_module.compiled_step(made)
+    logs = step(real)
+    assert set(logs) >= {"d_loss", "g_loss"} and step.chosen[0].experimental_get_tracing_count() == 1
+    step(real)
+    assert step.chosen[0].experimental_get_tracing_count() == 1   # the plain step, kept
+
+
+def test_the_training_step_is_compiled_with_xla_where_it_can_be():
+    import tensorflow as tf
+
+    from dreamlib import gan as gan_module
+
+    step = gan_module.compiled_step(gan_module.make_dcgan((28, 28, 1), seed=0))
+    step(tf.random.uniform((8, 28, 28, 1), -1, 1, seed=1))
+    assert step.chosen[0]._jit_compile   # the XLA-compiled step ran

@@ -267,3 +267,39 @@ def test_dreams_size_their_tiles_by_the_budget(random_mobilenet_v2):
     tight = dreamer.dream(big, settings, memory_budget=int(per_window) + 1, progress=False)
     assert tight.record.tiles[0] > 1 and tight.image.shape == big.shape
     assert dreamer.tiles_for((600, 640), DreamSettings(tile_size=128))[0] == 128   # an explicit tile wins
+
+
+def test_a_margin_too_big_for_any_window_names_the_fix():
+    with pytest.raises(DreamlibError, match="tile_margin 512 leaves no window within 1024 px: lower tile_margin"):
+        plan_tiles((2048, 2048), 512, 1000, 2**40, window=1024)
+
+
+def test_the_budget_named_when_too_small_is_enough():
+    with pytest.raises(DreamlibError, match="at least") as refused:
+        plan_tiles((2048, 2048), 100, 1000, 124 * 2**20)
+    need = int(str(refused.value).split("at least ")[1].split()[0])
+    assert plan_tiles((2048, 2048), 100, 1000, need * 2**20)[0] > 0
+
+
+def test_a_containers_memory_limit_counts(tmp_path):
+    (tmp_path / "memory.max").write_text("1073741824\n")
+    (tmp_path / "memory.current").write_text("268435456\n")
+    assert tiles.container_room(str(tmp_path)) == 768 * 2**20
+    (tmp_path / "memory.max").write_text("max\n")
+    assert tiles.container_room(str(tmp_path)) > 2**50   # no limit
+    assert tiles.container_room(str(tmp_path / "none")) > 2**50
+
+
+def test_tiles_sized_for_memory_roll_the_same_on_every_machine(random_mobilenet_v2):
+    from dreamlib.dream import Dreamer, DreamSettings
+
+    dreamer = Dreamer(objective={"block_1_expand_relu": 1.0}, backbone=random_mobilenet_v2)
+    settings = DreamSettings(steps=1, octaves=1, seed=0)
+    assert dreamer.jitter(settings, (600, 640)) == 512 and dreamer.jitter(settings, (500, 300)) == 0
+    assert dreamer.jitter(DreamSettings(tile_size=128), (600, 640)) == 128
+    big = resize_image(load_image("rocket"), (600, 640))
+    roomy = dreamer.dream(big, settings, progress=False)
+    per_window = dreamer.gradient.bytes_per_pixel * 352 ** 2 / 2**20
+    tight = dreamer.dream(big, settings, memory_budget=int(per_window) + 1, progress=False)
+    assert roomy.record.tile_sizes == [0] and tight.record.tile_sizes[0] > 0   # the record says what was used
+    assert np.abs(roomy.image - tight.image).mean() < 0.5   # same rolls; tiles with margins ~ the whole

@@ -1,7 +1,8 @@
 """The dream explorer: every knob of a dream as a notebook widget, with a live preview.
 
 ``explorer()`` in a notebook cell shows controls for the picture, model, layers and their
-weights, the channels to dream with, steps, step size, octaves, tiles and a guide picture;
+weights, the channels to dream with, steps, step size, octaves and a guide picture (tiles are
+sized for the machine's memory);
 **Dream** runs the dream in a background thread so the kernel stays free to hear **Stop**, and
 the preview updates after every octave. **Save** writes the picture (PNG, settings in its
 metadata) and a JSON of the settings next to it. Controls that make no sense together disable
