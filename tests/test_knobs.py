@@ -61,7 +61,7 @@ def test_numpy_scalars_pass_and_come_back_plain(name, value, plain):
     ("normalize", "max", "one of mean_abs, std, l2"),
     ("objective", "sum", "one of sum_of_squares, mean, l2"),
     ("max_size", 0, "from 1"),
-    ("jitter", -1, "or None (the tile size when tiled, else 0)"),
+    ("jitter", -1, "or None (the tile size when tiled, else 0; 512 on pictures over 512 px when tiles are sized"),
 ])
 def test_one_line_names_the_fix(name, value, advice):
     with pytest.raises(DreamlibError, match=re.escape(advice)):
