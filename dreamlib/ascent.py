@@ -49,15 +49,17 @@ class LossGradient(OldSteps):
         """Bytes a window of this network holds per pixel, at most: ``dreamlib.tiles.window_bytes_per_pixel``."""
         return window_bytes_per_pixel(self.extractor)
 
+    def activations(self, batch):
+        """The objective's layers' activations of a batch of pictures, as a list (one per layer)."""
+        outputs = self.extractor(batch, training=False)
+        return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
     def loss_and_gradient(self, x):
         """(loss, gradient) of one picture, traced inside the caller's graph."""
         x = tf.convert_to_tensor(x, tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(x)
-            outputs = self.extractor(x[tf.newaxis], training=False)
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]
-            loss = self.objective(dict(zip(self.objective.layers, outputs)))
+            loss = self.objective(dict(zip(self.objective.layers, self.activations(x[tf.newaxis]))))
         return loss, self.input_gradient(tape, loss, x)
 
     def input_gradient(self, tape, loss, x):
@@ -73,11 +75,9 @@ class LossGradient(OldSteps):
         layers = self.objective.layers
         with tf.GradientTape() as tape:
             tape.watch(windows)
-            outputs = self.extractor(windows, training=False)
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]
             losses = tf.map_fn(lambda acts: tf.cast(self.objective(dict(zip(layers, [a[tf.newaxis] for a in acts]))),
-                                                    tf.float32), tuple(outputs), fn_output_signature=tf.float32)
+                                                    tf.float32), tuple(self.activations(windows)),
+                               fn_output_signature=tf.float32)
             total = tf.reduce_sum(losses)  # windows do not interact: each gets its own loss's gradient
         return losses, self.input_gradient(tape, total, windows)
 

@@ -24,7 +24,6 @@ import subprocess
 import tensorflow as tf
 
 from dreamlib.errors import DreamlibError
-
 from dreamlib.old_engine import random_roll  # noqa: F401 (until no notebook names it)
 
 STRIDE = 32   # the networks' total stride: tiles and windows that start on its multiples see the image's grid
@@ -113,8 +112,8 @@ def gradient_by_tiles(x, gradient_fn, rows, cols, margin, area_power=0.0, batch=
     Tile (i, j) spans ``rows[i]:rows[i+1]`` x ``cols[j]:cols[j+1]``; the network sees it with
     ``margin`` pixels of context (see ``window``) and only the tile's part of the gradient is kept.
     With a margin every window has one size, and up to ``batch`` of them (from one row of tiles)
-    go through the network together: ``gradient_fn(windows)`` takes a batch (b, height, width, 3) and returns each
-    window's loss (b,) and gradient (without a margin, one tile at a time).
+    go through the network together: ``gradient_fn(windows)`` takes a batch (b, height, width, 3)
+    and returns each window's loss (b,) and gradient (without a margin, one tile at a time).
     Most objectives are means over a layer (``area_power`` 0), so a window's gradient is larger
     than the whole image's by (image / window) pixels: each is scaled back by its window's share
     of the image, which makes the pieces agree in size. The loss is the tiles' losses weighted by
